@@ -1,0 +1,44 @@
+"""Creates the stack's resources on moto's server from the same definitions the code and infra/ use."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ottwatch.store.schema import (
+    TTL_ATTRIBUTE,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    idempotency_table_definition,
+    main_table_definition,
+)
+
+TABLE_NAME = "ottwatch"
+IDEMPOTENCY_TABLE_NAME = "ottwatch-idempotency"
+TOPIC_NAME = "ottwatch-status"
+IVR_QUEUE_NAME = "ottwatch-ivr"
+# What an IVR integrator would subscribe with: real changes only, never "we don't know".
+IVR_FILTER_POLICY = {"event_type": ["status_changed"], "state": [{"anything-but": ["unknown"]}]}
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    table_name: str
+    idempotency_table_name: str
+    stream_arn: str
+    topic_arn: str
+    ivr_queue_url: str
+
+
+def create_resources(dynamodb, sns, sqs) -> LocalResources:
+    table = dynamodb.create_table(**main_table_definition(TABLE_NAME))["TableDescription"]
+    dynamodb.update_time_to_live(TableName=TABLE_NAME, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    dynamodb.create_table(**idempotency_table_definition(IDEMPOTENCY_TABLE_NAME))
+    dynamodb.update_time_to_live(TableName=IDEMPOTENCY_TABLE_NAME, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE})
+    topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=IVR_QUEUE_NAME)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={
+        "RawMessageDelivery": "true", "FilterPolicy": json.dumps(IVR_FILTER_POLICY)})
+    return LocalResources(TABLE_NAME, IDEMPOTENCY_TABLE_NAME, table["LatestStreamArn"], topic_arn, queue_url)
