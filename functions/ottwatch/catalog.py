@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ottwatch.domain.models import SignalClass
+from ottwatch.sources.registry import KINDS, spec_models
 
 SERVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-# Every kind the collector can read; sources/registry.py maps each to its parser.
-SourceKind = Literal["statuspage", "incidentio"]
+# A catalog `sources:` entry: the model is chosen by its `kind` (see sources/registry.py).
+SourceSpec = Annotated[Union[spec_models()], Field(discriminator="kind")]  # noqa: UP007 - built at run time
 
 
 class CatalogError(ValueError):
     """The catalog file is unusable. The message names the file, the service and the field."""
-
-
-class SourceSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: SourceKind
-    url: str
-    # Unique within the service; defaults to the kind (or kind-N when a kind repeats).
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        return url
-
-    @property
-    def signal_class(self) -> SignalClass:
-        return SignalClass.OFFICIAL
 
 
 class ServiceSpec(BaseModel):
@@ -47,7 +26,27 @@ class ServiceSpec(BaseModel):
     id: Annotated[str, Field(pattern=SERVICE_ID_PATTERN)]
     name: Annotated[str, Field(min_length=1, max_length=80)]
     category: str | None = None
+    # Whether the service publishes a machine-readable status (a status API or feed); when false, `note`
+    # says what it relies on instead (its own HTML page, probes, crowd reports).
+    official: bool | None = None
+    note: str | None = None
     sources: tuple[SourceSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _official_flag_matches_sources(self) -> ServiceSpec:
+        if self.official is True and not self.has_official_source:
+            raise ValueError("official is true but no machine-readable official source (statuspage, google, …) "
+                             "is listed")
+        if self.official is False and self.has_official_source:
+            raise ValueError("official is false but a machine-readable official source is listed")
+        if self.official is False and not self.note:
+            raise ValueError("official is false: add a note saying why and what the service relies on")
+        return self
+
+    @property
+    def has_official_source(self) -> bool:
+        return any(KINDS[s.kind].signal_class is SignalClass.OFFICIAL and KINDS[s.kind].machine_readable
+                   for s in self.sources)
 
     def source_ids(self) -> list[str]:
         seen: dict[str, int] = {}
@@ -102,10 +101,12 @@ def parse_catalog(raw: object, origin: str = "catalog") -> Catalog:
 def _describe(exc: ValidationError, raw: object) -> str:
     """Turn pydantic's first error into 'service 'github': sources[0].kind: <reason>'."""
     err = exc.errors()[0]
-    loc = list(err["loc"])
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in KINDS)]  # drop the union's tag
     msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "literal_error":
-        msg = f"unknown kind {err['input']!r}; known kinds: {', '.join(SourceKind.__args__)}"
+    if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        given = err["input"].get("kind") if isinstance(err["input"], dict) else None
+        msg = f"unknown kind {given!r}; known kinds: {', '.join(KINDS)}" if given else "kind: Field required"
+        loc.append("kind")
     if len(loc) >= 2 and loc[0] == "services" and isinstance(loc[1], int):
         index = loc[1]
         service_id = None

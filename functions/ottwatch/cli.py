@@ -77,8 +77,8 @@ def _demo(_args) -> int:
 
 def _poll(args) -> int:
     from ottwatch.catalog import CatalogError, load_catalog
-    from ottwatch.collector import Collector
-    from ottwatch.observability import logger  # noqa: F401 - gives the collector's warnings a JSON handler
+    from ottwatch.collector import MAX_BODY_BYTES, Collector
+    from ottwatch.observability import logger  # gives the collector's warnings a JSON handler
     from ottwatch.sources.fetch import Fetcher
     from ottwatch.store.memory import MemoryRepository
 
@@ -87,8 +87,9 @@ def _poll(args) -> int:
     except CatalogError as exc:
         print(f"ottwatch: {exc}", file=sys.stderr)
         return 2
-    with Fetcher(allow_private=args.allow_loopback) as fetcher:
-        collector = Collector(catalog, fetcher, MemoryRepository())
+    logger.setLevel("WARNING")  # stdout has every state; stderr keeps only what went wrong (failing sources)
+    with Fetcher(allow_private=args.allow_loopback, max_bytes=MAX_BODY_BYTES) as fetcher:
+        collector = Collector(catalog, fetcher, MemoryRepository(), allow_private=args.allow_loopback)
         while True:
             report = collector.run_once()
             _print_report(report, as_json=args.json)

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from ottwatch.local.fixture_server import FixtureStatusPage
+
 from tests.conftest import GITHUB_OUTAGE
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ import urllib.request
 
 import boto3
 import pytest
-
 from ottwatch.local.fixture_server import FixtureStatusPage
+
 from tests.conftest import GITHUB_OK, GITHUB_OUTAGE
 
 pytestmark = pytest.mark.e2e

@@ -41,7 +41,6 @@ def load_infra() -> ModuleType:
 
 load_infra()
 
-from ottwatch_infra import asset as infra_asset  # noqa: E402
 from ottwatch_infra import stack as infra_stack  # noqa: E402
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import pytest
 from moto.server import ThreadedMotoServer
-
 from ottwatch import aws, config
 from ottwatch.handlers import api, collect, publish
 from ottwatch.local.resources import LocalResources, create_resources

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ottwatch import aws, config
 from ottwatch.handlers import api, collect
 from ottwatch.local.context import LocalContext
 from ottwatch.local.fixture_server import FixtureStatusPage
 from ottwatch.local.gateway import request_event
+
 from tests.conftest import GITHUB_OK, GITHUB_OUTAGE
 from tests.integration.conftest import forget_cached_clients
 

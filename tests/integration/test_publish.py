@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 from botocore.stub import Stubber
-
 from ottwatch import aws
 from ottwatch.domain.fusion import fuse
 from ottwatch.domain.models import Observation
@@ -14,6 +13,7 @@ from ottwatch.domain.status import State
 from ottwatch.domain.transitions import decide
 from ottwatch.handlers import publish
 from ottwatch.local.streams import StreamPoller
+
 from tests.integration.conftest import REGION
 
 

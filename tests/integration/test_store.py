@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-
 from ottwatch.domain.fusion import fuse
 from ottwatch.domain.models import Observation
 from ottwatch.domain.status import State

@@ -6,12 +6,12 @@ import logging
 from datetime import timedelta
 
 import pytest
-
 from ottwatch.catalog import parse_catalog
 from ottwatch.collector import Collector
 from ottwatch.domain.status import State
 from ottwatch.sources.fetch import FetchResult
 from ottwatch.store.memory import MemoryRepository
+
 from tests.conftest import GITHUB_OK, GITHUB_OUTAGE
 
 URL = "https://www.githubstatus.com/api/v2/summary.json"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ottwatch.domain.fusion import fuse
-from ottwatch.domain.models import Observation
+from ottwatch.domain.fusion import discount_blind_probes, fuse
+from ottwatch.domain.models import Observation, SignalClass
 from ottwatch.domain.status import State
 
 
@@ -49,3 +49,36 @@ def test_maintenance_is_its_own_state_and_not_a_provider_fault(now):
     status = fuse("x", "X", [obs(State.UNDER_MAINTENANCE, now)], now)
     assert status.state is State.UNDER_MAINTENANCE
     assert status.verdict == "none"
+
+
+def probe(state, at, source="http_probe", service="whatsapp"):
+    return Observation(service=service, source=source, signal_class=SignalClass.PROBE, state=state, observed_at=at)
+
+
+def test_probes_speak_for_a_service_without_a_status_page(now):
+    down = fuse("whatsapp", "WhatsApp", [probe(State.MAJOR_OUTAGE, now, "http"), probe(State.MAJOR_OUTAGE, now, "dns")], now)
+    assert down.state is State.MAJOR_OUTAGE and down.verdict == "provider"
+    assert down.confidence < fuse("github", "GitHub", [obs(State.MAJOR_OUTAGE, now)], now).confidence
+
+
+def test_one_flaky_probe_out_of_two_raises_nothing(now):
+    status = fuse("whatsapp", "WhatsApp", [probe(State.MAJOR_OUTAGE, now, "http"), probe(State.OPERATIONAL, now, "tcp")], now)
+    assert status.state is State.OPERATIONAL
+    assert status.confidence == 0.4
+    three = [probe(State.MAJOR_OUTAGE, now, "a"), probe(State.MAJOR_OUTAGE, now, "b"), probe(State.OPERATIONAL, now, "c")]
+    assert fuse("whatsapp", "WhatsApp", three, now).state is State.MAJOR_OUTAGE
+
+
+def test_an_official_page_outranks_probes_but_disagreement_lowers_confidence(now):
+    status = fuse("github", "GitHub", [obs(State.OPERATIONAL, now), probe(State.MAJOR_OUTAGE, now)], now)
+    assert status.state is State.OPERATIONAL
+    assert status.confidence == 0.75
+
+
+def test_probes_failing_everywhere_mean_our_network_is_down_not_theirs(now):
+    everything_down = {f"svc{i}": [probe(State.MAJOR_OUTAGE, now, service=f"svc{i}")] for i in range(6)}
+    discounted = discount_blind_probes(everything_down)
+    assert all(o.state is State.UNKNOWN and "own network" in o.error for obs_ in discounted.values() for o in obs_)
+    one_down = {f"svc{i}": [probe(State.MAJOR_OUTAGE if i == 0 else State.OPERATIONAL, now, service=f"svc{i}")]
+                for i in range(6)}
+    assert discount_blind_probes(one_down) == one_down

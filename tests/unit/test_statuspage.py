@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from ottwatch.domain.status import State
 from ottwatch.sources import statuspage
 from ottwatch.sources.errors import ParseError
+
 from tests.conftest import STATUS_PAGES
 
 SP = STATUS_PAGES / "atlassian_statuspage"

@@ -1,8 +1,10 @@
 """Fusion: many observations of one service become one ServiceStatus.
 
-First rule, for official sources only: the vendor's own page is authoritative. The fused state is the
-worst state among fresh official readings; a reading older than `max_age` is stale and ignored, so a
-broken page can never make a service look operational. With no fresh reading the state is UNKNOWN.
+Official sources first: the vendor's own page is authoritative, and the fused state is the worst state among
+fresh official readings. Without a fresh official reading, probes speak (consumer WhatsApp, Telegram,
+Netflix have no page): the median probe state, with lower confidence. A reading older than `max_age` is
+stale and ignored, so a broken page can never make a service look operational; with nothing fresh the
+state is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ DEFAULT_MAX_AGE = timedelta(minutes=3)
 
 CONFIDENCE_OFFICIAL_AGREE = 0.95
 CONFIDENCE_OFFICIAL_DISAGREE = 0.75
+CONFIDENCE_PROBES_AGREE = 0.6
+CONFIDENCE_PROBES_DISAGREE = 0.4
+
+# When this share of all probes (at least BLIND_MIN of them) finds its target down at once, the fault is
+# almost surely the collector's own network, not every service on the internet.
+BLIND_SHARE = 0.75
+BLIND_MIN = 4
+BLIND_ERROR = "probes are failing for most services at once: the collector's own network looks down"
 
 
 def is_fresh(observation: Observation, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE) -> bool:
@@ -33,14 +43,19 @@ def fuse(
     country: str = "*",
 ) -> ServiceStatus:
     """`country`: where the status applies; "*" is global, a deployment stamps its own market (e.g. IT)."""
-    official = [o for o in observations if o.signal_class is SignalClass.OFFICIAL]
-    fresh = [o for o in official if is_fresh(o, now, max_age)]
+    fresh = [o for o in observations if is_fresh(o, now, max_age)]
+    official = [o for o in fresh if o.signal_class is SignalClass.OFFICIAL]
+    probes = [o for o in fresh if o.signal_class is SignalClass.PROBE]
     evidence = tuple(_evidence(o, now, max_age) for o in observations)
 
-    if fresh:
-        state = worst([o.state for o in fresh])
-        agree = all(o.state == state for o in fresh)
+    if official:
+        state = worst([o.state for o in official])
+        agree = all(o.state == state for o in official) and all(p.state == state for p in probes)
         confidence = CONFIDENCE_OFFICIAL_AGREE if agree else CONFIDENCE_OFFICIAL_DISAGREE
+    elif probes:
+        state = median_state([o.state for o in probes])
+        agree = all(o.state == state for o in probes)
+        confidence = CONFIDENCE_PROBES_AGREE if agree else CONFIDENCE_PROBES_DISAGREE
     else:
         state, confidence = State.UNKNOWN, 0.0
 
@@ -65,6 +80,28 @@ def fuse(
         version=previous.version if previous else 0,
         country=country,
     )
+
+
+def median_state(states: list[State]) -> State:
+    """The lower median by severity: with two probes disagreeing, the milder one (no alarm on one flake)."""
+    ordered = sorted(states, key=lambda s: s.severity)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def discount_blind_probes(observations: dict[str, list[Observation]]) -> dict[str, list[Observation]]:
+    """Turn probe failures into UNKNOWN when nearly every probe fails at once (our network, not theirs)."""
+    probes = [o for obs in observations.values() for o in obs if o.signal_class is SignalClass.PROBE]
+    down = [o for o in probes if o.state is State.MAJOR_OUTAGE]
+    if len(probes) < BLIND_MIN or len(down) < BLIND_SHARE * len(probes):
+        return observations
+    return {
+        service: [
+            o.model_copy(update={"state": State.UNKNOWN, "error": BLIND_ERROR})
+            if o.signal_class is SignalClass.PROBE and o.state is State.MAJOR_OUTAGE else o
+            for o in obs
+        ]
+        for service, obs in observations.items()
+    }
 
 
 def _evidence(o: Observation, now: datetime, max_age: timedelta) -> Evidence:

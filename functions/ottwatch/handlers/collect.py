@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ottwatch import aws
 from ottwatch.catalog import load_catalog
-from ottwatch.collector import Collector
+from ottwatch.collector import MAX_BODY_BYTES, Collector
 from ottwatch.config import settings
 from ottwatch.observability import logger
 from ottwatch.sources.fetch import Fetcher
@@ -21,9 +21,10 @@ def collector() -> Collector:
     cfg = settings()
     return Collector(
         catalog=load_catalog(cfg.catalog_path),
-        fetcher=Fetcher(allow_private=cfg.allow_loopback),
+        fetcher=Fetcher(allow_private=cfg.allow_loopback, max_bytes=MAX_BODY_BYTES),
         repo=DynamoRepository(cfg.table_name, aws.client("dynamodb")),
         country=cfg.country,
+        allow_private=cfg.allow_loopback,
     )
 
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 
 from ottwatch.store.schema import (
-    TTL_ATTRIBUTE,
     IDEMPOTENCY_TTL_ATTRIBUTE,
+    TTL_ATTRIBUTE,
     idempotency_table_definition,
     main_table_definition,
 )

@@ -44,7 +44,9 @@ class EmbeddedStack:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> EmbeddedStack:
-        from moto.server import ThreadedMotoServer  # dev-only dependency, imported only here
+        from moto.server import (
+            ThreadedMotoServer,  # dev-only dependency, imported only here
+        )
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)

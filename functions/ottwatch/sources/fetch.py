@@ -50,7 +50,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-__all__ = ["FetchRequest", "FetchResult", "Fetcher", "resolve_host"]
+__all__ = ["FetchRequest", "FetchResult", "Fetcher", "address_kind", "resolve_host"]
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,19 @@ def _non_public_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str |
     if not ip.is_global:  # e.g. 100.64.0.0/10 shared (CGNAT) space
         return "non-public"
     return None
+
+
+def address_kind(addr: str) -> tuple[str | None, str]:
+    """The address policy for one resolved address: (why it is not public, or None; the address checked).
+
+    Shared by the fetcher and the DNS/TCP probes so both refuse exactly the same space."""
+    try:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return "unparseable", addr
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return _non_public_kind(ip), str(ip)
 
 
 class _Fail(Exception):
@@ -403,15 +416,10 @@ class Fetcher:
         if not addresses:
             raise _Fail("name not resolved")
         for addr in addresses:
-            try:
-                ip = ipaddress.ip_address(addr.split("%", 1)[0])  # drop an IPv6 zone id
-            except ValueError:
-                raise _Fail(f"not allowed: unparseable address {addr!r}") from None
-            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-                ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-            kind = _non_public_kind(ip)
+            kind, ip = address_kind(addr)
             if kind is not None:
-                raise _Fail(f"not allowed: {kind} address {ip}")
+                raise _Fail(f"not allowed: {kind} address {ip}" if kind != "unparseable"
+                            else f"not allowed: unparseable address {addr!r}")
 
     def _read_body(self, resp: requests.Response, start: float) -> bytes:
         """Read the decoded body, stopping at max_bytes or at the deadline."""

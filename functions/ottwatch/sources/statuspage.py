@@ -8,15 +8,22 @@ a payload with none of them is not a status page at all and is an error.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
-from ottwatch.sources.errors import ParseError
+from ottwatch.sources.base import ParseError, UrlSource
+from ottwatch.sources.payload import load_json
+
+
+class StatuspageSource(UrlSource):
+    """`url`: the page's `/api/v2/summary.json` (or `status.json`, `incidents/unresolved.json`,
+    `scheduled-maintenances.json`). `incidentio` is incident.io's Statuspage-compatible endpoint."""
+
+    kind: Literal["statuspage", "incidentio"]
 
 INDICATOR_STATES = {
     "none": State.OPERATIONAL,
@@ -81,12 +88,9 @@ class _Payload(_Loose):
     scheduled_maintenances: list[_Incident] | None = None
 
 
-def parse(payload: bytes | str, observed_at: datetime) -> list[Observation]:
+def parse(payload: bytes | str, observed_at: datetime, spec: StatuspageSource | None = None) -> list[Observation]:
     """Parse a Statuspage v2 payload into one observation. Raises ParseError, nothing else."""
-    try:
-        doc: Any = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"not JSON: {_one_line(exc)}") from None
+    doc = load_json(payload)
     if not isinstance(doc, dict):
         raise ParseError(f"expected a JSON object, got {type(doc).__name__}")
     try:
@@ -163,5 +167,3 @@ def _incident(i: _Incident) -> Incident:
     )
 
 
-def _one_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200]

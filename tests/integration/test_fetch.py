@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from ottwatch.sources import fetch as fetch_mod
 from ottwatch.sources.fetch import Fetcher, FetchRequest, FetchResult
 
