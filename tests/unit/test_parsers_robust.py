@@ -8,7 +8,6 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ottwatch.sources.base import ParseError
 from ottwatch.sources.registry import KINDS
 
