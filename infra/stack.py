@@ -8,13 +8,23 @@ import re
 from aws_cdk import App, CfnOutput, Environment, Stack
 from constructs import Construct
 
-from .components import Collector, NotificationTopic, Publisher, StatusApi, StatusTable
+from .components import (
+    ApiFirewall,
+    Collector,
+    CrowdApi,
+    NotificationTopic,
+    Publisher,
+    ReportIngest,
+    StatusApi,
+    StatusTable,
+)
 from .nag import add_checks
 
 STACK_NAME = "OttwatchStack"
 
 DEFAULT_COUNTRY = "IT"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _flag(value: object, default: bool) -> bool:
@@ -25,12 +35,25 @@ def _flag(value: object, default: bool) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _key_hashes(value: object) -> tuple[str, ...]:
+    """Context ``operatorKeyHashes``: comma-separated string (or a list) of SHA-256 hex digests."""
+    items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    hashes = tuple(dict.fromkeys(str(h).strip().lower() for h in items if str(h).strip()))
+    bad = [h for h in hashes if not _SHA256_HEX.match(h)]
+    if bad:
+        raise ValueError(f"context 'operatorKeyHashes' takes SHA-256 hex digests, got {bad!r}")
+    return hashes
+
+
 class OttwatchStack(Stack):
     """Context (``cdk.json`` or ``-c``):
 
     * ``country``: ISO 3166 alpha-2 of the operator's market (default IT), OTTWATCH_COUNTRY on the functions.
     * ``apiGatewayAccountLoggingRole``: declare the region's API Gateway CloudWatch logging role (default
       true); set false where the account's landing zone already manages that account setting.
+    * ``operatorKeyHashes``: comma-separated SHA-256 hex digests of the operator API keys the function accepts
+      on POST /v1/operator/volumes (default empty: the route refuses every key). The key itself is generated
+      by API Gateway on the first deploy (output OperatorApiKeyId); hash it and deploy again.
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
@@ -39,6 +62,7 @@ class OttwatchStack(Stack):
         if not _COUNTRY.match(country):
             raise ValueError(f"context 'country' must be an ISO 3166 alpha-2 code, got {country!r}")
         manage_logging_role = _flag(self.node.try_get_context("apiGatewayAccountLoggingRole"), True)
+        operator_key_hashes = _key_hashes(self.node.try_get_context("operatorKeyHashes"))
 
         self.storage = StatusTable(self, "Storage")
         self.notifications = NotificationTopic(self, "Notifications")
@@ -58,12 +82,25 @@ class OttwatchStack(Stack):
             country=country,
             manage_account_logging_role=manage_logging_role,
         )
+        self.reports = ReportIngest(self, "Reports", table=self.storage.table)
+        self.crowd_api = CrowdApi(
+            self,
+            "CrowdApi",
+            status_api=self.status_api,
+            table=self.storage.table,
+            reports_queue=self.reports.queue,
+            operator_key_hashes=operator_key_hashes,
+        )
+        self.firewall = ApiFirewall(self, "Firewall", stage=self.status_api.stage)
 
         CfnOutput(self, "ApiUrl", value=self.status_api.api.url, description="Base URL of the status API")
         CfnOutput(self, "TableName", value=self.storage.table.table_name)
         CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn,
                   description="Subscribe here (filter on the message attributes)")
         CfnOutput(self, "DeadLetterQueueUrl", value=self.publisher.dead_letter_queue.queue_url)
+        CfnOutput(self, "ReportsDeadLetterQueueUrl", value=self.reports.dead_letter_queue.queue_url)
+        CfnOutput(self, "OperatorApiKeyId", value=self.crowd_api.operator_key.key_id,
+                  description="aws apigateway get-api-key --include-value --api-key <this>: the operator's key")
 
 
 def build_app(**app_props) -> tuple[App, OttwatchStack]:

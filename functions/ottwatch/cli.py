@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("demo", help="replay a recorded outage end to end on the embedded stack, then exit")
 
+    detect = sub.add_parser("detect", help="anomaly detection on a NAB-format CSV (timestamp,value); CSV on stdout")
+    detect.add_argument("file", help="CSV with a `timestamp,value` header")
+
     poll = sub.add_parser("poll", help="one collection + fusion, printed; needs no AWS")
     poll.add_argument("--catalog", type=Path, default=BUNDLED_CATALOG)
     poll.add_argument("--once", action="store_true", help="collect once and exit (otherwise every --interval)")
@@ -36,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="let sources on 127.0.0.1 / private addresses be fetched (local tests only)")
 
     args = parser.parse_args(argv)
-    return {"serve": _serve, "demo": _demo, "poll": _poll}[args.command](args)
+    return {"serve": _serve, "demo": _demo, "poll": _poll, "detect": _detect}[args.command](args)
 
 
 def _serve(args) -> int:
@@ -60,6 +63,7 @@ def _serve(args) -> int:
           flush=True)
     print(f"  moto server {stack.moto_endpoint}  topic {stack.resources.topic_arn}  "
           f"collecting every {args.interval:g}s; Ctrl-C stops", flush=True)
+    print(f"  POST /v1/operator/volumes with X-Api-Key: {stack.operator_key}", flush=True)
     try:
         stack.wait()
     except KeyboardInterrupt:
@@ -73,6 +77,12 @@ def _demo(_args) -> int:
     from ottwatch.local.demo import run_demo
 
     return run_demo()
+
+
+def _detect(args) -> int:
+    from ottwatch.detect_cli import run_detect
+
+    return run_detect(args.file, sys.stdout)
 
 
 def _poll(args) -> int:

@@ -36,6 +36,10 @@ class FetchPort(Protocol):
     def fetch_all(self, reqs: list[FetchRequest]) -> list[FetchResult]: ...
 
 
+class CrowdPort(Protocol):
+    def observe(self, service: str, now: datetime) -> list[Observation]: ...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -70,8 +74,10 @@ class _Reading:
 
 class Collector:
     def __init__(self, catalog: Catalog, fetcher: FetchPort, repo: StatusRepository,
-                 clock: Callable[[], datetime] = utcnow, country: str = "*", allow_private: bool = False) -> None:
+                 clock: Callable[[], datetime] = utcnow, country: str = "*", allow_private: bool = False,
+                 crowd: CrowdPort | None = None) -> None:
         self.catalog = catalog
+        self.crowd = crowd
         self.fetcher = fetcher
         self.repo = repo
         self.clock = clock
@@ -105,6 +111,9 @@ class Collector:
                 report.source_errors[f"{slot.service.id}/{slot.source}"] = state.last_error
         self.repo.put_source_states(new_states)
         observations = discount_blind_probes(observations)
+        if self.crowd is not None:
+            for service in self.catalog.services:
+                observations[service.id] += self._crowd(service.id, now)
 
         previous = self.repo.get_statuses(self.catalog.ids)
         for service in self.catalog.services:
@@ -180,6 +189,13 @@ class Collector:
                             etag=validators[0], last_modified=validators[1], last_good=last_good,
                             last_error=error, fetched_at=now)
         return state, observed
+
+    def _crowd(self, service: str, now: datetime) -> list[Observation]:
+        try:
+            return [o.model_copy(update={"service": service}) for o in self.crowd.observe(service, now)]
+        except Exception as exc:  # noqa: BLE001 - missing crowd evidence must not stop the official evidence
+            logger.warning("crowd signal unavailable for %s: %s: %s", service, type(exc).__name__, exc)
+            return []
 
     # -- storing ---------------------------------------------------------------------------------
     def _store(self, service: ServiceSpec, observations: list[Observation], previous: ServiceStatus | None,

@@ -16,6 +16,12 @@ ENV_TOPIC_ARN = "OTTWATCH_TOPIC_ARN"
 ENV_CATALOG = "OTTWATCH_CATALOG"
 ENV_COUNTRY = "OTTWATCH_COUNTRY"
 ENV_ALLOW_LOOPBACK = "OTTWATCH_ALLOW_LOOPBACK"
+ENV_REPORTS_QUEUE_URL = "OTTWATCH_REPORTS_QUEUE_URL"
+# The key of reporter hashes: the value itself (local runs, tests) or a Secrets Manager secret's ARN (AWS).
+ENV_REPORT_SALT = "OTTWATCH_REPORT_SALT"
+ENV_REPORT_SALT_SECRET_ARN = "OTTWATCH_REPORT_SALT_SECRET_ARN"
+# SHA-256 hex digests of the operator API keys, comma-separated: hashes, so the environment holds no secret.
+ENV_OPERATOR_KEY_HASHES = "OTTWATCH_OPERATOR_KEY_HASHES"
 
 BUNDLED_CATALOG = Path(__file__).with_name("catalog.yaml")
 
@@ -30,6 +36,10 @@ class Settings:
     country: str
     # Loopback/private source URLs are refused unless a local or test run enables them.
     allow_loopback: bool
+    reports_queue_url: str
+    report_salt: str
+    report_salt_secret_arn: str
+    operator_key_hashes: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -42,4 +52,9 @@ def settings() -> Settings:
         catalog_path=Path(env.get(ENV_CATALOG) or BUNDLED_CATALOG),
         country=env.get(ENV_COUNTRY, "IT").upper(),
         allow_loopback=env.get(ENV_ALLOW_LOOPBACK, "").lower() in {"1", "true", "yes"},
+        reports_queue_url=env.get(ENV_REPORTS_QUEUE_URL, ""),
+        report_salt=env.get(ENV_REPORT_SALT, ""),
+        report_salt_secret_arn=env.get(ENV_REPORT_SALT_SECRET_ARN, ""),
+        operator_key_hashes=frozenset(h.strip().lower() for h in env.get(ENV_OPERATOR_KEY_HASHES, "").split(",")
+                                      if h.strip()),
     )

@@ -3,8 +3,20 @@ sys.path, where a ``constructs`` folder would shadow the constructs library.)"""
 
 from .api import StatusApi
 from .collector import Collector
+from .crowd_api import CrowdApi
+from .firewall import ApiFirewall
 from .publisher import Publisher
+from .reports import ReportIngest
 from .table import StatusTable
 from .topic import NotificationTopic
 
-__all__ = ["Collector", "NotificationTopic", "Publisher", "StatusApi", "StatusTable"]
+__all__ = [
+    "ApiFirewall",
+    "Collector",
+    "CrowdApi",
+    "NotificationTopic",
+    "Publisher",
+    "ReportIngest",
+    "StatusApi",
+    "StatusTable",
+]

@@ -5,10 +5,30 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 from ottwatch.store import schema
 
 _PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
+
+# Every crowd item (report counters, operator volumes, detector state) has a partition key starting with this
+# (ottwatch.store.crowd.crowd_pk): the writers of crowd items get no other part of the table.
+CROWD_PK_PREFIX = "RPT#"
+
+
+def grant_crowd_items(table: dynamodb.ITable, role: iam.IRole, *actions: str) -> iam.PolicyStatement:
+    """Allow ``actions`` on ``table`` only for items whose partition key starts with CROWD_PK_PREFIX.
+
+    ``dynamodb:LeadingKeys`` holds the partition key of the item(s) a request names; ForAllValues makes every
+    one of them match. (ForAllValues is also true for an empty set, so this is for item actions only, which
+    always name a key: PutItem, UpdateItem, DeleteItem, GetItem.)"""
+    statement = iam.PolicyStatement(
+        actions=list(actions),
+        resources=[table.table_arn],
+        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CROWD_PK_PREFIX}*"]}},
+    )
+    role.add_to_principal_policy(statement)
+    return statement
 
 
 class StatusTable(Construct):

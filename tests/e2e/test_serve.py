@@ -27,9 +27,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_get(url: str, headers: dict | None = None) -> tuple[int, dict, dict]:
+def http_get(url: str, headers: dict | None = None, data: bytes | None = None) -> tuple[int, dict, dict]:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as resp:
+        request = urllib.request.Request(url, headers=headers or {}, data=data)
+        with urllib.request.urlopen(request, timeout=5) as resp:
             raw = resp.read()
             return resp.status, dict(resp.headers), (json.loads(raw) if raw else {})
     except urllib.error.HTTPError as exc:
@@ -123,3 +124,18 @@ def test_keeps_running_with_unreachable_sources_and_logs_each_once(served):
     log = served["stderr"].read()
     assert log.count("source failing: dead/statuspage") == 1
     assert "Traceback" not in log
+
+
+def test_the_banner_can_post_a_problem_report(served):
+    api = served["api"]
+    preflight = urllib.request.Request(f"{api}/v1/reports", method="OPTIONS", headers={
+        "Origin": "https://www.operator.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    with urllib.request.urlopen(preflight, timeout=5) as resp:
+        assert resp.status in (200, 204)
+        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    origin = {"Content-Type": "application/json", "Origin": "https://www.operator.example"}
+    status, headers, body = http_get(f"{api}/v1/reports", origin, b'{"service":"github","problem":"login"}')
+    assert (status, body, headers["Access-Control-Allow-Origin"]) == (202, {"status": "accepted"}, "*")
+    status, _, body = http_get(f"{api}/v1/reports", origin, b'{"service":"github","problem":"meh"}')
+    assert status == 422 and "body.problem" in body["message"]

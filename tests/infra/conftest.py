@@ -57,6 +57,21 @@ class Synth:
         """Logical id of an L2's CloudFormation resource."""
         return self.stack.get_logical_id(construct.node.default_child)
 
+    def routes(self) -> dict[tuple[str, str], dict]:
+        """The API's methods: (HTTP method, path such as /v1/status/{service}) -> the Method's properties."""
+        resources = self.resources("AWS::ApiGateway::Resource")
+
+        def path_of(resource_ref) -> str:
+            if not isinstance(resource_ref, dict) or "Ref" not in resource_ref:
+                return ""  # the root resource (Fn::GetAtt RootResourceId)
+            props = resources[resource_ref["Ref"]]["Properties"]
+            return f"{path_of(props['ParentId'])}/{props['PathPart']}"
+
+        return {
+            (m["Properties"]["HttpMethod"], path_of(m["Properties"]["ResourceId"])): m["Properties"]
+            for m in self.resources("AWS::ApiGateway::Method").values()
+        }
+
     def statements(self, role) -> list[dict]:
         """Every Allow/Deny statement granted to ``role``: its inline policies and the policies attached to it."""
         role_id = self.logical_id(role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -16,6 +17,7 @@ HANDLERS = {
     "collector": "ottwatch.handlers.collect.handler",
     "publisher": "ottwatch.handlers.publish.handler",
     "status_api": "ottwatch.handlers.api.handler",
+    "reports": "ottwatch.handlers.ingest.handler",
 }
 DYNAMODB_READ = {
     "dynamodb:BatchGetItem",
@@ -35,6 +37,8 @@ DYNAMODB_WRITE = {
 }
 # AWS allows this action only on Resource "*" (no resource-level permissions); CDK's grantStreamRead adds it.
 ONLY_ON_STAR = {"dynamodb:ListStreams"}
+# Writers of crowd items may touch no other item of the table.
+CROWD_ITEMS_ONLY = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RPT#*"]}}
 
 
 def _list(value) -> list:
@@ -243,37 +247,54 @@ def test_publisher_permissions(synth):
 # --- status API ----------------------------------------------------------------------------------------------
 
 
-def test_api_function_only_reads_the_main_table(synth):
+def _statements_with(statements, action: str) -> list[dict]:
+    return [st for st in statements if action in _list(st["Action"])]
+
+
+def test_api_function_permissions(synth):
+    """Reads the table (status); PutItem on crowd items only (operator volumes); sends to the reports queue;
+    reads the reporter salt. Nothing else."""
     statements = _role_statements(synth, "status_api")
     table_arn = _getatt(synth.logical_id(synth.stack.storage.table))
+    queue_arn = _getatt(synth.logical_id(synth.stack.reports.queue))
+    salt_ref = {"Ref": synth.logical_id(synth.stack.crowd_api.report_salt)}
+
     dynamodb_actions = _actions(statements, "dynamodb:")
-    assert dynamodb_actions and dynamodb_actions <= DYNAMODB_READ
-    assert not dynamodb_actions & DYNAMODB_WRITE
+    assert {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} <= dynamodb_actions
+    assert dynamodb_actions & DYNAMODB_WRITE == {"dynamodb:PutItem"}
     assert all(r == table_arn for r in _resources_for(statements, "dynamodb:"))
-    assert not _actions(statements, "sns:") and not _actions(statements, "sqs:")
+    (put,) = _statements_with(statements, "dynamodb:PutItem")
+    assert _list(put["Action"]) == ["dynamodb:PutItem"] and put["Condition"] == CROWD_ITEMS_ONLY
+    reads = [st for st in statements if set(_list(st["Action"])) & DYNAMODB_READ]
+    assert reads and not any(set(_list(st["Action"])) & DYNAMODB_WRITE for st in reads)
+
+    assert _actions(statements, "sqs:") == {"sqs:SendMessage"}
+    assert _resources_for(statements, "sqs:") == [queue_arn]
+    assert _actions(statements, "secretsmanager:") == {"secretsmanager:GetSecretValue"}
+    assert _resources_for(statements, "secretsmanager:") == [salt_ref]
+    assert not _actions(statements, "sns:") and not _actions(statements, "kms:")
 
 
-def test_api_routes_are_get_only_lambda_proxy_with_validation(synth):
+def test_api_routes(synth):
+    assert set(synth.routes()) == {
+        ("GET", "/v1/status"),
+        ("GET", "/v1/status/{service}"),
+        ("GET", "/v1/openapi.json"),
+        ("POST", "/v1/reports"),
+        ("OPTIONS", "/v1/reports"),
+        ("POST", "/v1/operator/volumes"),
+    }
+
+
+def test_status_routes_are_public_get_lambda_proxy_with_validation(synth):
     api = synth.stack.status_api
     api_fn_arn = _getatt(synth.logical_id(api.function))
     validator_id = synth.logical_id(api.request_validator)
-    resources = synth.resources("AWS::ApiGateway::Resource")
-    methods = synth.resources("AWS::ApiGateway::Method")
-
-    def path_of(resource_ref) -> str:
-        if not isinstance(resource_ref, dict) or "Ref" not in resource_ref:
-            return ""  # the root resource (Fn::GetAtt RootResourceId)
-        props = resources[resource_ref["Ref"]]["Properties"]
-        return f"{path_of(props['ParentId'])}/{props['PathPart']}"
-
-    routes = {}
-    for method in methods.values():
-        props = method["Properties"]
-        routes[path_of(props["ResourceId"])] = props
+    routes = {path: props for (verb, path), props in synth.routes().items() if verb == "GET"}
     assert set(routes) == {"/v1/status", "/v1/status/{service}", "/v1/openapi.json"}
     for path, props in routes.items():
-        assert props["HttpMethod"] == "GET", path
         assert props["AuthorizationType"] == "NONE", path
+        assert not props.get("ApiKeyRequired"), f"{path}: the public status needs no key"
         assert props["RequestValidatorId"] == {"Ref": validator_id}, path
         integration = props["Integration"]
         assert integration["Type"] == "AWS_PROXY"
@@ -330,7 +351,7 @@ def _role_statements(synth, name: str) -> list[dict]:
     return synth.statements(_role(synth, name))
 
 
-def test_handlers_are_the_three_entry_points(synth):
+def test_handlers_are_the_four_entry_points(synth):
     functions = synth.resources("AWS::Lambda::Function")
     assert sorted(f["Properties"]["Handler"] for f in functions.values()) == sorted(HANDLERS.values())
     for name, handler in HANDLERS.items():
@@ -358,8 +379,19 @@ def test_environment(synth, name):
     table_ref = {"Ref": synth.logical_id(synth.stack.storage.table)}
     assert env["POWERTOOLS_SERVICE_NAME"] == "ottwatch"
     assert env[config.ENV_TABLE] == table_ref
-    assert env[config.ENV_COUNTRY] == "IT"
+    if name == "reports":
+        assert set(env) == {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", config.ENV_TABLE}
+    else:
+        assert env[config.ENV_COUNTRY] == "IT"
     assert config.ENV_CATALOG not in env, "the bundled catalog is used"
+    assert config.ENV_REPORT_SALT not in env, "the salt is read from Secrets Manager, never from the environment"
+    crowd_api_env = {config.ENV_REPORTS_QUEUE_URL, config.ENV_REPORT_SALT_SECRET_ARN, config.ENV_OPERATOR_KEY_HASHES}
+    if name == "status_api":
+        assert env[config.ENV_REPORTS_QUEUE_URL] == {"Ref": synth.logical_id(synth.stack.reports.queue)}
+        assert env[config.ENV_REPORT_SALT_SECRET_ARN] == {"Ref": synth.logical_id(synth.stack.crowd_api.report_salt)}
+        assert env[config.ENV_OPERATOR_KEY_HASHES] == "", "no operator key accepted until one is configured"
+    else:
+        assert not crowd_api_env & set(env)
     if name == "publisher":
         assert env[config.ENV_IDEMPOTENCY_TABLE] == {
             "Ref": synth.logical_id(synth.stack.storage.idempotency_table)
@@ -388,22 +420,42 @@ def test_no_aws_managed_policies(synth):
 
 def test_each_function_has_its_own_role(synth):
     roles = [json.dumps(f["Properties"]["Role"]) for f in synth.resources("AWS::Lambda::Function").values()]
-    assert len(roles) == len(set(roles)) == 3
+    assert len(roles) == len(set(roles)) == len(HANDLERS)
 
 
 # --- context -------------------------------------------------------------------------------------------------
 
 
-def test_context_sets_country_and_can_leave_the_account_logging_role_alone(tmp_path):
+OPERATOR_KEY_HASHES = (hashlib.sha256(b"first key").hexdigest(), hashlib.sha256(b"second key").hexdigest())
+
+
+def test_context_sets_country_operator_keys_and_can_leave_the_account_logging_role_alone(tmp_path):
     app, stack = build_app(
-        outdir=str(tmp_path), context={"country": "fr", "apiGatewayAccountLoggingRole": "false"}
+        outdir=str(tmp_path),
+        context={
+            "country": "fr",
+            "apiGatewayAccountLoggingRole": "false",
+            "operatorKeyHashes": f" {OPERATOR_KEY_HASHES[0].upper()}, {OPERATOR_KEY_HASHES[1]},",
+        },
     )
     template = app.synth().get_stack_artifact(stack.artifact_id).template  # still passes the checks
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert {f["Properties"]["Environment"]["Variables"][config.ENV_COUNTRY] for f in functions} == {"FR"}
+    countries = {f["Properties"]["Environment"]["Variables"].get(config.ENV_COUNTRY) for f in functions}
+    assert countries == {"FR", None}  # the ingest function has no use for the country
     assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Account"]
+    api_env = template["Resources"][stack.get_logical_id(stack.status_api.function.node.default_child)]
+    assert api_env["Properties"]["Environment"]["Variables"][config.ENV_OPERATOR_KEY_HASHES] == ",".join(
+        OPERATOR_KEY_HASHES
+    )
 
 
 def test_country_must_be_iso_alpha2(tmp_path):
     with pytest.raises(ValueError, match="alpha-2"):
         build_app(outdir=str(tmp_path), context={"country": "Italy"})
+
+
+@pytest.mark.parametrize("value", ["not-a-hash", "ab" * 31, hashlib.sha256(b"k").hexdigest() + ",secret-key"])
+def test_operator_key_hashes_must_be_sha256_hex(tmp_path, value):
+    """A key pasted instead of its hash would end up in the function's environment: refuse it."""
+    with pytest.raises(ValueError, match="operatorKeyHashes"):
+        build_app(outdir=str(tmp_path), context={"country": "IT", "operatorKeyHashes": value})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from moto.server import ThreadedMotoServer
 from ottwatch import aws, config
-from ottwatch.handlers import api, collect, publish
+from ottwatch.handlers import api, collect, ingest, publish
 from ottwatch.local.resources import LocalResources, create_resources
 from ottwatch.store.dynamo import DynamoRepository
 
@@ -24,9 +24,8 @@ REGION = "eu-south-1"
 def forget_cached_clients() -> None:
     config.settings.cache_clear()
     aws.reset_clients()
-    api.reset()
-    collect.reset()
-    publish.reset()
+    for handler in (api, collect, ingest, publish):
+        handler.reset()
 
 
 @dataclass

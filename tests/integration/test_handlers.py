@@ -110,7 +110,7 @@ def test_bad_requests_get_a_reason(stack):
 def test_openapi_document_describes_the_routes(stack):
     status, _, spec = get("/v1/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/v1/status", "/v1/status/{service}"}
+    assert set(spec["paths"]) == {"/v1/status", "/v1/status/{service}", "/v1/reports", "/v1/operator/volumes"}
     one = spec["paths"]["/v1/status/{service}"]["get"]
     assert one["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/StatusOut")
     assert "404" in one["responses"]

@@ -82,3 +82,35 @@ def test_probes_failing_everywhere_mean_our_network_is_down_not_theirs(now):
     one_down = {f"svc{i}": [probe(State.MAJOR_OUTAGE if i == 0 else State.OPERATIONAL, now, service=f"svc{i}")]
                 for i in range(6)}
     assert discount_blind_probes(one_down) == one_down
+
+
+def crowd(state, at, score=0.9, source="crowd_reports"):
+    return Observation(service="whatsapp", source=source, signal_class=SignalClass.CROWD, state=state,
+                       observed_at=at, score=score)
+
+
+def test_a_crowd_alone_raises_at_most_a_probable_outage_with_lower_confidence(now):
+    status = fuse("whatsapp", "WhatsApp", [crowd(State.PARTIAL_OUTAGE, now, score=0.9)], now)
+    assert status.state is State.PARTIAL_OUTAGE
+    assert status.confidence == 0.54
+    assert status.verdict == "provider"
+
+
+def test_crowd_and_probes_agreeing_make_a_major_outage(now):
+    both = [crowd(State.PARTIAL_OUTAGE, now), probe(State.MAJOR_OUTAGE, now, "http"), probe(State.MAJOR_OUTAGE, now, "dns")]
+    status = fuse("whatsapp", "WhatsApp", both, now)
+    assert (status.state, status.confidence) == (State.MAJOR_OUTAGE, 0.85)
+
+
+def test_corroborated_outage_overrides_a_lagging_official_page(now):
+    lagging = [obs(State.OPERATIONAL, now), crowd(State.PARTIAL_OUTAGE, now), probe(State.MAJOR_OUTAGE, now)]
+    assert fuse("github", "GitHub", lagging, now).state is State.MAJOR_OUTAGE
+    # One class alone does not: the page stays authoritative.
+    assert fuse("github", "GitHub", [obs(State.OPERATIONAL, now), crowd(State.PARTIAL_OUTAGE, now)], now).state \
+        is State.OPERATIONAL
+
+
+def test_crowd_silence_is_not_evidence_of_anything(now):
+    status = fuse("whatsapp", "WhatsApp", [crowd(State.OPERATIONAL, now, score=0.0)], now)
+    assert status.state is State.UNKNOWN
+    assert status.evidence[0].source == "crowd_reports"

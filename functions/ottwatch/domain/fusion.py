@@ -1,10 +1,12 @@
 """Fusion: many observations of one service become one ServiceStatus.
 
 Official sources first: the vendor's own page is authoritative, and the fused state is the worst state among
-fresh official readings. Without a fresh official reading, probes speak (consumer WhatsApp, Telegram,
-Netflix have no page): the median probe state, with lower confidence. A reading older than `max_age` is
-stale and ignored, so a broken page can never make a service look operational; with nothing fresh the
-state is UNKNOWN.
+fresh official readings. Without one, probes speak (consumer WhatsApp, Telegram, Netflix have no page): the
+median probe state, with lower confidence. The crowd (problem reports, the operator's call volumes) can raise
+at most a probable outage (partial) on its own; crowd and probes agreeing on an outage are two independent
+classes, enough for a major outage — even over an official page that has not caught up yet.
+A reading older than `max_age` is stale and ignored, so a broken page can never make a service look
+operational; with nothing fresh the state is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ CONFIDENCE_OFFICIAL_AGREE = 0.95
 CONFIDENCE_OFFICIAL_DISAGREE = 0.75
 CONFIDENCE_PROBES_AGREE = 0.6
 CONFIDENCE_PROBES_DISAGREE = 0.4
+CONFIDENCE_CROWD_MAX = 0.6  # scaled by the detector's anomaly score
+CONFIDENCE_CORROBORATED = 0.85  # crowd and probes, independently, see the same outage
 
 # When this share of all probes (at least BLIND_MIN of them) finds its target down at once, the fault is
 # almost surely the collector's own network, not every service on the internet.
@@ -46,16 +50,31 @@ def fuse(
     fresh = [o for o in observations if is_fresh(o, now, max_age)]
     official = [o for o in fresh if o.signal_class is SignalClass.OFFICIAL]
     probes = [o for o in fresh if o.signal_class is SignalClass.PROBE]
+    # Crowd silence proves nothing (nobody may be looking): only raised crowd signals count as evidence.
+    crowd = [o for o in fresh if o.signal_class is SignalClass.CROWD and o.state.is_provider_fault]
     evidence = tuple(_evidence(o, now, max_age) for o in observations)
+
+    probe_state = median_state([o.state for o in probes]) if probes else None
+    crowd_state = worst([o.state for o in crowd]) if crowd else None
+    outage = State.PARTIAL_OUTAGE.severity
+    corroborated = (probe_state is not None and crowd_state is not None
+                    and probe_state.severity >= outage and crowd_state.severity >= outage)
 
     if official:
         state = worst([o.state for o in official])
         agree = all(o.state == state for o in official) and all(p.state == state for p in probes)
         confidence = CONFIDENCE_OFFICIAL_AGREE if agree else CONFIDENCE_OFFICIAL_DISAGREE
-    elif probes:
-        state = median_state([o.state for o in probes])
+        if corroborated and state.severity < State.MAJOR_OUTAGE.severity:
+            state, confidence = State.MAJOR_OUTAGE, CONFIDENCE_CORROBORATED
+    elif corroborated:
+        state, confidence = State.MAJOR_OUTAGE, CONFIDENCE_CORROBORATED
+    elif probe_state is not None and (crowd_state is None or probe_state.severity >= crowd_state.severity):
+        state = probe_state
         agree = all(o.state == state for o in probes)
         confidence = CONFIDENCE_PROBES_AGREE if agree else CONFIDENCE_PROBES_DISAGREE
+    elif crowd_state is not None:
+        state = crowd_state
+        confidence = round(CONFIDENCE_CROWD_MAX * max((o.score or 0.0) for o in crowd), 3)
     else:
         state, confidence = State.UNKNOWN, 0.0
 

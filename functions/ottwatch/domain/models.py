@@ -61,6 +61,8 @@ class Observation(BaseModel):
     components: tuple[Component, ...] = ()
     incidents: tuple[Incident, ...] = ()
     error: str | None = None
+    # Crowd signals: the detector's 0-1 anomaly score (how far reports are above the usual for the hour).
+    score: float | None = None
 
 
 class Evidence(BaseModel):

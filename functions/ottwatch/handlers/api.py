@@ -1,50 +1,35 @@
-"""The public status API (API Gateway REST API -> this Lambda). Read-only: one DynamoDB read per request."""
+"""The public API (API Gateway REST API -> this Lambda): status (one DynamoDB read per request), problem
+reports, operator volumes. Domain errors become HTTP answers here, in one place."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from functools import lru_cache
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestValidationError,
-)
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ottwatch import aws
-from ottwatch.catalog import SERVICE_ID_PATTERN, Catalog, load_catalog
+from ottwatch.catalog import SERVICE_ID_PATTERN
 from ottwatch.config import settings
-from ottwatch.handlers.api_models import ErrorOut, StatusList, StatusOut
+from ottwatch.handlers import crowd_routes
+from ottwatch.handlers.api_models import StatusList, StatusOut
+from ottwatch.handlers.deps import Unauthorized, Unavailable, UnknownService, catalog, status_repository
+from ottwatch.handlers.deps import reset as reset_deps
+from ottwatch.handlers.http import ErrorOut, cached_json, json_response
 from ottwatch.observability import logger
-from ottwatch.store.dynamo import DynamoRepository
 
 STATUS_CACHE_CONTROL = "public, max-age=30, stale-while-revalidate=30"
 SPEC_CACHE_CONTROL = "public, max-age=300"
 
-app = APIGatewayRestResolver(enable_validation=True)
-
-
-class UnknownService(LookupError):
-    def __init__(self, service: str) -> None:
-        super().__init__(f"unknown service {service!r}; GET /v1/status lists the services watched")
-
-
-@lru_cache(maxsize=1)
-def catalog() -> Catalog:
-    return load_catalog(settings().catalog_path)
-
-
-@lru_cache(maxsize=1)
-def repository() -> DynamoRepository:
-    return DynamoRepository(settings().table_name, aws.client("dynamodb"))
+# The banner posts reports from the operator's own site: any origin, never with credentials.
+app = APIGatewayRestResolver(enable_validation=True, cors=CORSConfig(allow_origin="*", max_age=600))
+app.include_router(crowd_routes.router)
 
 
 def reset() -> None:
-    catalog.cache_clear()
-    repository.cache_clear()
+    reset_deps()
 
 
 def _documented(model: type, extra: dict | None = None) -> dict:
@@ -59,13 +44,13 @@ def _documented(model: type, extra: dict | None = None) -> dict:
 @app.get("/v1/status", summary="Current status of every watched service", responses=_documented(StatusList))
 def list_status() -> Response[str]:
     services = catalog().services
-    found = repository().get_statuses([s.id for s in services])
+    found = status_repository().get_statuses([s.id for s in services])
     country = settings().country
     body = StatusList(services=[
         StatusOut.from_status(found[s.id]) if s.id in found else StatusOut.never_checked(s.id, s.name, country)
         for s in services
     ])
-    return _cached_json(body.model_dump(mode="json"), STATUS_CACHE_CONTROL)
+    return cached_json(app.current_event.headers or {}, body.model_dump(mode="json"), STATUS_CACHE_CONTROL)
 
 
 @app.get("/v1/status/<service>", summary="Current status of one service", responses=_documented(
@@ -74,53 +59,42 @@ def get_status(service: Annotated[str, Path(pattern=SERVICE_ID_PATTERN, descript
     spec = catalog().get(service)
     if spec is None:
         raise UnknownService(service)
-    status = repository().get_status(service)
+    status = status_repository().get_status(service)
     out = StatusOut.from_status(status) if status else StatusOut.never_checked(spec.id, spec.name, settings().country)
-    return _cached_json(out.model_dump(mode="json"), STATUS_CACHE_CONTROL)
+    return cached_json(app.current_event.headers or {}, out.model_dump(mode="json"), STATUS_CACHE_CONTROL)
 
 
 @app.get("/v1/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
 def openapi() -> Response[str]:
     spec = json.loads(app.get_openapi_json_schema(title="ottwatch status API", version="1.0.0"))
-    return _cached_json(spec, SPEC_CACHE_CONTROL)
+    return cached_json(app.current_event.headers or {}, spec, SPEC_CACHE_CONTROL)
 
 
 @app.exception_handler(UnknownService)
 def _unknown_service(exc: UnknownService) -> Response[str]:
-    return _json(404, {"error": "unknown_service", "message": str(exc)})
+    return json_response(404, {"error": "unknown_service", "message": str(exc)})
+
+
+@app.exception_handler(Unauthorized)
+def _unauthorized(exc: Unauthorized) -> Response[str]:
+    return json_response(401, {"error": "unauthorized", "message": str(exc)}, {"WWW-Authenticate": "ApiKey"})
+
+
+@app.exception_handler(Unavailable)
+def _unavailable(exc: Unavailable) -> Response[str]:
+    logger.error("route not configured", extra={"reason": str(exc)})
+    return json_response(503, {"error": "unavailable", "message": str(exc)})
 
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response[str]:
     reasons = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', e.get('type'))}" for e in exc.errors())
-    return _json(422, {"error": "invalid_request", "message": reasons})
+    return json_response(422, {"error": "invalid_request", "message": reasons})
 
 
 @app.not_found
 def _no_route(_exc: Exception) -> Response[str]:
-    return _json(404, {"error": "not_found", "message": f"no route for {app.current_event.path}; see /v1/openapi.json"})
-
-
-def _cached_json(payload: object, cache_control: str) -> Response[str]:
-    """A JSON response with a strong ETag; a matching If-None-Match gets 304 with no body."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": cache_control}
-    if _matches(app.current_event.headers or {}, etag):
-        return Response(status_code=304, body="", headers=headers)
-    return Response(status_code=200, content_type="application/json; charset=utf-8", body=body, headers=headers)
-
-
-def _matches(headers: dict, etag: str) -> bool:
-    value = next((v for k, v in headers.items() if k.lower() == "if-none-match"), None)
-    if not value:
-        return False
-    candidates = {c.strip().removeprefix("W/") for c in value.split(",")}
-    return etag in candidates or "*" in candidates
-
-
-def _json(status: int, payload: dict) -> Response[str]:
-    return Response(status_code=status, content_type="application/json; charset=utf-8", body=json.dumps(payload))
+    return json_response(404, {"error": "not_found", "message": f"no route for {app.current_event.path}; see /v1/openapi.json"})
 
 
 @logger.inject_lambda_context

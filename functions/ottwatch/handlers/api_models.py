@@ -38,8 +38,3 @@ class StatusOut(BaseModel):
 
 class StatusList(BaseModel):
     services: list[StatusOut]
-
-
-class ErrorOut(BaseModel):
-    error: str
-    message: str

@@ -10,8 +10,10 @@ from ottwatch import aws
 from ottwatch.catalog import load_catalog
 from ottwatch.collector import MAX_BODY_BYTES, Collector
 from ottwatch.config import settings
+from ottwatch.crowd_signal import CrowdSignals
 from ottwatch.observability import logger
 from ottwatch.sources.fetch import Fetcher
+from ottwatch.store.crowd import CrowdRepository
 from ottwatch.store.dynamo import DynamoRepository
 
 
@@ -19,12 +21,14 @@ from ottwatch.store.dynamo import DynamoRepository
 def collector() -> Collector:
     """Kept for the life of the process: the fetcher's connection pool outlives one invocation."""
     cfg = settings()
+    dynamodb = aws.client("dynamodb")
     return Collector(
         catalog=load_catalog(cfg.catalog_path),
         fetcher=Fetcher(allow_private=cfg.allow_loopback, max_bytes=MAX_BODY_BYTES),
-        repo=DynamoRepository(cfg.table_name, aws.client("dynamodb")),
+        repo=DynamoRepository(cfg.table_name, dynamodb),
         country=cfg.country,
         allow_private=cfg.allow_loopback,
+        crowd=CrowdSignals(CrowdRepository(cfg.table_name, dynamodb), cfg.country),
     )
 
 

@@ -99,7 +99,7 @@ def _replay(stack: EmbeddedStack, page: FixtureStatusPage, say: Timeline) -> int
 
 
 def _show_history(stack: EmbeddedStack, say: Timeline) -> int:
-    from ottwatch.handlers.api import repository
+    from ottwatch.handlers.deps import status_repository as repository
 
     latest = repository().history("github", limit=1)
     if not latest:

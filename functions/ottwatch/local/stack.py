@@ -6,14 +6,17 @@ OTTWATCH_* names) exactly as Lambda's configuration would, then calls the same h
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import secrets
 import threading
 from pathlib import Path
 
 from ottwatch import aws, config
 from ottwatch.local.context import LocalContext
 from ottwatch.local.gateway import LocalGateway
+from ottwatch.local.queues import QueuePoller
 from ottwatch.local.resources import LocalResources, create_resources
 from ottwatch.local.streams import StreamPoller
 
@@ -25,7 +28,7 @@ REGION = "eu-south-1"  # Milan: where an Italian operator would deploy
 class EmbeddedStack:
     def __init__(self, catalog: Path | str, *, host: str = "127.0.0.1", port: int = 8080, moto_port: int = 0,
                  interval: float | None = 60.0, stream_interval: float = 1.0, country: str = "IT",
-                 allow_loopback: bool = True) -> None:
+                 allow_loopback: bool = True, operator_key: str | None = None) -> None:
         self.catalog = Path(catalog)
         self.host, self.port, self.moto_port = host, port, moto_port
         self.interval = interval
@@ -35,6 +38,9 @@ class EmbeddedStack:
         self.resources: LocalResources | None = None
         self.gateway: LocalGateway | None = None
         self.poller: StreamPoller | None = None
+        self.reports: QueuePoller | None = None
+        # The key an operator sends as X-Api-Key to POST /v1/operator/volumes on this stack.
+        self.operator_key = operator_key or os.environ.get("OTTWATCH_OPERATOR_KEY") or secrets.token_urlsafe(24)
         self.moto_endpoint = ""
         self._moto = None
         self._stop = threading.Event()
@@ -68,14 +74,23 @@ class EmbeddedStack:
             config.ENV_CATALOG: str(self.catalog.resolve()),
             config.ENV_COUNTRY: self.country,
             config.ENV_ALLOW_LOOPBACK: "1" if self.allow_loopback else "",
+            config.ENV_REPORTS_QUEUE_URL: self.resources.reports_queue_url,
+            # A fresh key per run: reporter hashes from one run mean nothing in the next, as in AWS by day.
+            config.ENV_REPORT_SALT: secrets.token_hex(32),
+            config.ENV_OPERATOR_KEY_HASHES: hashlib.sha256(self.operator_key.encode()).hexdigest(),
         })
         _forget_cached_clients()
 
-        from ottwatch.handlers import api, publish
+        from ottwatch.handlers import api, ingest, publish
 
         self.gateway = LocalGateway(api.handler, self.host, self.port).start()
         self.poller = StreamPoller(self.resources.stream_arn, publish.handler, aws.client("dynamodbstreams"), REGION)
+        sqs = aws.client("sqs")
+        reports_arn = sqs.get_queue_attributes(QueueUrl=self.resources.reports_queue_url,
+                                               AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.reports = QueuePoller(self.resources.reports_queue_url, reports_arn, ingest.handler, sqs, REGION)
         self._spawn("stream-poller", self._poll_stream_forever)
+        self._spawn("reports-poller", self._poll_reports_forever)
         if self.interval:
             self._spawn("scheduler", self._collect_forever)
         return self
@@ -105,6 +120,15 @@ class EmbeddedStack:
         assert self.poller is not None
         return self.poller.poll_once()
 
+    def pump_reports(self) -> int:
+        assert self.reports is not None
+        return self.reports.poll_once()
+
+    def _poll_reports_forever(self) -> None:
+        while not self._stop.is_set():
+            self._guard("reports poll", self.pump_reports)
+            self._stop.wait(self.stream_interval)
+
     def _spawn(self, name: str, target) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         self._threads.append(thread)
@@ -132,10 +156,9 @@ class EmbeddedStack:
 
 
 def _forget_cached_clients() -> None:
-    from ottwatch.handlers import api, collect, publish
+    from ottwatch.handlers import api, collect, ingest, publish
 
     config.settings.cache_clear()
     aws.reset_clients()
-    api.reset()
-    collect.reset()
-    publish.reset()
+    for handler in (api, collect, ingest, publish):
+        handler.reset()

@@ -1,0 +1,192 @@
+"""NAB standard-profile score of the crowd detector on the 7 NAB series in bench/data/nab, side by side with a
+simple baseline (rolling z-score), in one run.
+
+Ours is scored from the `alert` column `ottwatch detect` writes (`run_detect`, generic preset
+`DetectorConfig.generic()`, the same defaults on every file: nothing is tuned per file or on these files).
+That column is 1 where an alert is raised (the level becomes CONFIRMED): one detection per episode.
+The baseline (`RollingZ`) flags rows whose |z| > 3 against the mean and standard deviation of the trailing
+day of rows, and is read the same way: it alerts on the first flagged row of each run of flagged rows.
+"Other readings" prints, for transparency, both detectors with every flagged row counted as a detection
+(NAB then charges each flagged row outside a window), and the production preset `DetectorConfig()`
+(report counts: rises only, Poisson model, min_volume 10, min_ratio 2) on the tweet counts. Scoring: bench/nab.py (NAB's rules; see its docstring for the sources). DESIGN.md budget: the
+realTweets score at least that of the best published detector on the same files; the published figures
+below are for the full 58-file corpus, so they are context, not a file-for-file comparison.
+
+Usage: .venv/bin/python bench/nab_score.py [--data bench/data/nab]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import statistics
+import sys
+import time
+from collections import deque
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from nab import FileScore, normalized, read_series, read_windows, score_file  # noqa: E402
+from ottwatch.detect_cli import run_detect  # noqa: E402
+from ottwatch.domain.crowd import CrowdDetector, DetectorConfig  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data" / "nab"
+PUBLISHED = [  # NAB scoreboard, standard profile (REFERENCES.md "Scoring a crowd detector like NAB does")
+    ("ARTime", 74.9), ("Numenta HTM", 70.5), ("CAD OSE", 69.9), ("Twitter ADVec", 47.1),
+]
+# What changed in the detector after its first run here, reported as asked. No parameter value (threshold,
+# min_duration, memories, clip, warm-up) was varied on these files.
+VARIANTS_TRIED: list[str] = [
+    "first run: `alert` = every CONFIRMED row, baselines frozen while raised (relearned after 1 day): -776.8",
+    "`alert` = the row an alert is raised (one per episode; ottwatch notifies only on change): 41.4",
+    "then baselines learn every row winsorised (machine_temperature showed the same 22:05 event flagged "
+    "every day, never learned) and CONFIRMED clears after 30 min calm instead of 2 intervals: the current "
+    "design, scored below",
+]
+
+
+class RollingZ:
+    """Baseline: z of each value against the trailing day of earlier rows; alert at |z| > 3."""
+
+    def __init__(self, window: timedelta = timedelta(days=1), z: float = 3.0, min_rows: int = 30) -> None:
+        self.window, self.z, self.min_rows = window, z, min_rows
+        self.rows: deque[tuple[datetime, float]] = deque()
+        self.total = 0.0
+        self.total_sq = 0.0
+
+    def update(self, t: datetime, value: float) -> bool:
+        while self.rows and t - self.rows[0][0] > self.window:
+            _, old = self.rows.popleft()
+            self.total -= old
+            self.total_sq -= old * old
+        alert = False
+        n = len(self.rows)
+        if n >= self.min_rows:
+            mean = self.total / n
+            std = math.sqrt(max(self.total_sq / n - mean * mean, 0.0))
+            alert = std > 0 and abs(value - mean) / std > self.z
+        self.rows.append((t, value))
+        self.total += value
+        self.total_sq += value * value
+        return alert
+
+
+def ours(path: Path, config: DetectorConfig | None = None) -> list[bool]:
+    out = io.StringIO()
+    code = run_detect(str(path), out, config)
+    if code:
+        raise SystemExit(f"run_detect failed on {path} ({code})")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    return [row["alert"] == "1" for row in rows]
+
+
+def baseline_rows(times: list[datetime], values: list[float]) -> list[bool]:
+    detector = RollingZ()
+    return [detector.update(t, v) for t, v in zip(times, values)]
+
+
+def onsets(flags: list[bool]) -> list[bool]:
+    """One detection per run of flagged rows: its first row."""
+    return [f and (i == 0 or not flags[i - 1]) for i, f in enumerate(flags)]
+
+
+def ours_rows(times: list[datetime], values: list[float], config: DetectorConfig) -> list[bool]:
+    detector = CrowdDetector(config)
+    return [detector.update(t, v).alert for t, v in zip(times, values)]
+
+
+def delays(times: list[datetime], score: FileScore) -> list[tuple[int, float]]:
+    """(rows, minutes) from each detected window's start to its first detection."""
+    out = []
+    for (left, _), first in zip(score.bounds, score.detected):
+        if first is not None:
+            out.append((first - left, (times[first] - times[left]).total_seconds() / 60))
+    return out
+
+
+def median_delay(pairs: list[tuple[int, float]]) -> str:
+    if not pairs:
+        return "no detections"
+    rows = statistics.median(p[0] for p in pairs)
+    minutes = statistics.median(p[1] for p in pairs)
+    return f"{rows:g} rows, {minutes:g} min (over {len(pairs)} detected windows)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args(argv)
+
+    windows = read_windows(args.data / "labels" / "combined_windows.json")
+    results = {"ours": [], "baseline": []}
+    delay = {"ours": [], "baseline": []}
+    other = {"ours, every CONFIRMED row": [], "baseline, every |z| > 3 row": [],
+             "production preset DetectorConfig(), realTweets only": []}
+    lines = []
+    started = time.perf_counter()
+    for name in sorted(windows):
+        path = args.data / name
+        times, values = read_series(path)
+        flagged = baseline_rows(times, values)
+        row = {}
+        for who, alerts in (("ours", ours(path)), ("baseline", onsets(flagged))):
+            s = score_file(times, alerts, windows[name])
+            results[who].append(s)
+            delay[who] += delays(times, s)
+            row[who] = s
+        lines.append((name, len(times), row))
+        other["ours, every CONFIRMED row"].append(
+            score_file(times, ours_rows(times, values, DetectorConfig.generic()), windows[name]))
+        other["baseline, every |z| > 3 row"].append(score_file(times, flagged, windows[name]))
+        if name.startswith("realTweets/"):
+            other["production preset DetectorConfig(), realTweets only"].append(
+                score_file(times, onsets(ours_rows(times, values, DetectorConfig())), windows[name]))
+    elapsed = time.perf_counter() - started
+
+    def cell(s: FileScore) -> str:
+        hit = sum(1 for d in s.detected if d is not None)
+        return f"{normalized([s]):7.1f} {s.score:7.2f} {hit:>2}/{s.windows:<2} {s.fp_rows:>5}"
+
+    head = f"{'score raw   TP/win FProws':>26}"
+    print("NAB standard profile (A_TP 1, A_FP 0.11, A_FN 1), probation 15 % (<= 750 rows), scored from `alert`")
+    print(f"{'file':<52}{'rows':>6}  {'ours':^26}  {'baseline: rolling z > 3':^26}")
+    print(f"{'':<52}{'':>6}  {head}  {head}")
+    for name, rows, row in lines:
+        print(f"{name:<52}{rows:>6}  {cell(row['ours'])}  {cell(row['baseline'])}")
+    for label, keep in (("realTweets (4 files)", "realTweets/"), ("realKnownCause (3 files)", "realKnownCause/")):
+        sub = {who: [s for (name, _, _), s in zip(lines, results[who]) if name.startswith(keep)] for who in results}
+        print(f"{'subtotal ' + label:<58}  {normalized(sub['ours']):7.1f}{'':19}  {normalized(sub['baseline']):7.1f}")
+    total_rows = sum(r for _, r, _ in lines)
+    print(f"{'TOTAL (7 files, summed then normalised)':<52}{total_rows:>6}  "
+          f"{normalized(results['ours']):7.1f}{'':19}  {normalized(results['baseline']):7.1f}")
+    print("  (score = normalised per file and in total; raw = NAB raw score; TP/win = windows detected;")
+    print("   FProws = alerts outside every window after the probation)")
+    print()
+    print("other readings, same 7 files (total, summed then normalised):")
+    for label, scores in other.items():
+        print(f"  {label:<56}{normalized(scores):7.1f}  ({sum(s.fp_rows for s in scores)} FP rows)")
+    print()
+    print("median detection delay from window start (first alert in each detected window):")
+    print(f"  ours:     {median_delay(delay['ours'])}")
+    print(f"  baseline: {median_delay(delay['baseline'])}")
+    print()
+    print("published, full 58-file corpus, not comparable file-for-file (standard profile):")
+    for who, score in PUBLISHED:
+        print(f"  {who:<16}{score:5.1f}")
+    print()
+    print("ours = DetectorConfig.generic() defaults, chosen from the crowd use case and first principles, "
+          "identical for every file;")
+    print("no parameter value was varied on these files. Design changes made after the first runs here "
+          "(totals at the time):")
+    for v in VARIANTS_TRIED:
+        print(f"  - {v}")
+    print(f"(scored in {elapsed:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
