@@ -28,12 +28,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import StringConstraints
 
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import load_json, where
+from ottwatch.sources.payload import Loose, load_object
 from ottwatch.sources.text import plain_text
 from ottwatch.sources.timeparse import parse_apple, parse_epoch
 
@@ -64,11 +64,7 @@ UPCOMING = {"upcoming", "scheduled"}
 Epoch = int | float | str | None
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Event(_Loose):
+class _Event(Loose):
     statusType: str | None = None
     eventStatus: str | None = None
     epochStartDate: Epoch = None
@@ -81,12 +77,12 @@ class _Event(_Loose):
     messageId: str | int | None = None
 
 
-class _Service(_Loose):
+class _Service(Loose):
     serviceName: str
     events: list[_Event] | None = None
 
 
-class _Payload(_Loose):
+class _Payload(Loose):
     services: list[_Service]
 
 
@@ -153,13 +149,7 @@ def _load(payload: bytes | str) -> _Payload:
             payload = payload.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ParseError("not UTF-8 text") from None
-    doc = load_json(payload, jsonp=True)
-    if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {type(doc).__name__}")
-    try:
-        page = _Payload.model_validate(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected Apple status payload at {where(exc)}") from None
+    page = load_object(payload, _Payload, "Apple status", jsonp=True)
     if not page.services:
         raise ParseError("no services on the page")
     return page

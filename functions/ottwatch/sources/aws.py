@@ -34,9 +34,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -45,7 +43,7 @@ from pydantic import (
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import load_feed, load_json, where
+from ottwatch.sources.payload import Loose, load_feed, load_json, where
 from ottwatch.sources.text import plain_text
 from ottwatch.sources.timeparse import parse_epoch
 
@@ -99,23 +97,19 @@ _REGION_ALIASES = {"us-standard": "us-east-1"}
 Scalar = str | int | float | None
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _LogEntry(_Loose):
+class _LogEntry(Loose):
     summary: str | None = None
     message: str | None = None
     status: Scalar = None
     timestamp: Scalar = None
 
 
-class _Impacted(_Loose):
+class _Impacted(Loose):
     service_name: str | None = None
     current: Scalar = None
 
 
-class _Event(_Loose):
+class _Event(Loose):
     arn: str | None = None
     date: Scalar = None
     region_name: str | None = None
@@ -127,7 +121,7 @@ class _Event(_Loose):
     impacted_services: dict[str, _Impacted] | None = None
 
 
-class _Legacy(_Loose):
+class _Legacy(Loose):
     current: list[_Event]
 
 

@@ -26,8 +26,6 @@ from typing import Annotated, Literal
 from urllib.parse import urljoin
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
@@ -38,7 +36,7 @@ from pydantic import (
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import json_type, load_json, where
+from ottwatch.sources.payload import Loose, json_type, load_json, where
 from ottwatch.sources.timeparse import parse_iso
 
 
@@ -67,20 +65,16 @@ SEVERITY_STATES = {"low": State.DEGRADED_PERFORMANCE, "medium": State.PARTIAL_OU
 RECOVERED = "AVAILABLE"
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Product(_Loose):
+class _Product(Loose):
     title: str | None = None
     id: str | None = None
 
 
-class _Update(_Loose):
+class _Update(Loose):
     status: str | None = None
 
 
-class _Incident(_Loose):
+class _Incident(Loose):
     id: str | None = None
     external_desc: str | None = None
     begin: str | None = None

@@ -19,12 +19,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import json_type, load_json, where
+from ottwatch.sources.payload import Loose, load_object
 from ottwatch.sources.timeparse import parse_iso
 
 
@@ -42,20 +40,16 @@ COLOR_STATES = {
 }
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _System(_Loose):
+class _System(Loose):
     system: str
     status: str
 
 
-class _Update(_Loose):
+class _Update(Loose):
     update_type: str | None = None
 
 
-class _Issue(_Loose):
+class _Issue(Loose):
     title: str
     resolved: bool | None = None
     upcoming: bool | None = None
@@ -66,7 +60,7 @@ class _Issue(_Loose):
     updates: list[_Update] | None = None
 
 
-class _Payload(_Loose):
+class _Payload(Loose):
     status: list[_System]
     incidents: list[_Issue] | None = None
     scheduled: list[_Issue] | None = None
@@ -74,13 +68,7 @@ class _Payload(_Loose):
 
 def parse(payload: bytes | str, observed_at: datetime, spec: HerokuSource | None = None) -> list[Observation]:
     """Parse a Heroku `current-status` payload into one observation. Raises ParseError, nothing else."""
-    doc = load_json(payload)
-    if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {json_type(doc)}")
-    try:
-        page = _Payload.model_validate(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected Heroku status payload at {where(exc)}") from None
+    page = load_object(payload, _Payload, "Heroku status")
     return [_observation(page, observed_at)]
 
 

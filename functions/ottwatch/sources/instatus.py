@@ -14,12 +14,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import json_type, load_json, where
+from ottwatch.sources.payload import Loose, load_object
 from ottwatch.sources.timeparse import parse_iso, parse_js_date
 
 
@@ -53,17 +53,13 @@ CLOSED_MAINTENANCE = {"COMPLETED"}
 MAX_MAINTENANCE_MINUTES = 366 * 24 * 60
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Page(_Loose):
+class _Page(Loose):
     name: str | None = None
     url: str | None = None
     status: str
 
 
-class _Incident(_Loose):
+class _Incident(Loose):
     name: str
     status: str
     impact: str | None = None
@@ -71,7 +67,7 @@ class _Incident(_Loose):
     started: str | None = None
 
 
-class _Maintenance(_Loose):
+class _Maintenance(Loose):
     name: str
     status: str
     start: str | None = None
@@ -80,13 +76,13 @@ class _Maintenance(_Loose):
     url: str | None = None
 
 
-class _Component(_Loose):
+class _Component(Loose):
     name: str
     status: str
     group: Any = None
 
 
-class _Payload(_Loose):
+class _Payload(Loose):
     page: _Page
     active_incidents: list[_Incident] | None = Field(None, alias="activeIncidents")
     active_maintenances: list[_Maintenance] | None = Field(None, alias="activeMaintenances")
@@ -95,13 +91,7 @@ class _Payload(_Loose):
 
 def parse(payload: bytes | str, observed_at: datetime, spec: InstatusSource | None = None) -> list[Observation]:
     """Parse an Instatus `summary.json` into one observation. Raises ParseError, nothing else."""
-    doc = load_json(payload)
-    if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {json_type(doc)}")
-    try:
-        page = _Payload.model_validate(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected Instatus payload at {where(exc)}") from None
+    page = load_object(payload, _Payload, "Instatus")
     return [_observation(page, observed_at)]
 
 

@@ -20,8 +20,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -30,7 +28,7 @@ from pydantic import (
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import load_json, where
+from ottwatch.sources.payload import Loose, load_json, where
 from ottwatch.sources.text import plain_text
 from ottwatch.sources.timeparse import parse_any
 
@@ -67,18 +65,14 @@ _PUNCTUATION = re.compile(r"[\W_]+")
 Scalar = str | int | float | None
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Service(_Loose):
+class _Service(Loose):
     id: Scalar = None
     name: str
     status: str | None = None
     time: Scalar = None
 
 
-class _Org(_Loose):
+class _Org(Loose):
     id: Scalar = None
     name: str | None = None
     services: list[_Service] | None = None

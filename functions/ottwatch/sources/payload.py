@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ottwatch.sources.errors import ParseError
 
@@ -71,6 +71,23 @@ def _refuse_lone_surrogates(doc: Any) -> None:
                 node.encode("utf-8")
             except UnicodeEncodeError:
                 raise ParseError("not JSON: a string holds an unpaired surrogate escape") from None
+
+
+class Loose(BaseModel):
+    """Base of the vendor payload models: unknown keys are ignored, vendors add fields all the time."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def load_object(payload: bytes | str, model: type[BaseModel], what: str, *, jsonp: bool = False) -> Any:
+    """`payload` as an instance of `model` (a JSON object), or a ParseError naming `what` and where it broke."""
+    doc = load_json(payload, jsonp=jsonp)
+    if not isinstance(doc, dict):
+        raise ParseError(f"expected a JSON object, got {json_type(doc)}")
+    try:
+        return model.model_validate(doc)
+    except (ValidationError, RecursionError) as exc:
+        raise ParseError(f"unexpected {what} payload at {where(exc)}") from None
 
 
 def json_type(doc: Any) -> str:

@@ -23,12 +23,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import json_type, load_json, where
+from ottwatch.sources.payload import Loose, load_object
 from ottwatch.sources.timeparse import parse_iso
 
 
@@ -49,11 +47,7 @@ CLOSED = {"resolved", "completed", "cancelled", "canceled"}
 UPCOMING = {"scheduled"}
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Incident(_Loose):
+class _Incident(Loose):
     title: str
     type: str
     status: str
@@ -62,7 +56,7 @@ class _Incident(_Loose):
     date_created: str | None = None
 
 
-class _Payload(_Loose):
+class _Payload(Loose):
     status: str
     date_updated: str | None = None
     active_incidents: list[_Incident] | None = None
@@ -70,13 +64,7 @@ class _Payload(_Loose):
 
 def parse(payload: bytes | str, observed_at: datetime, spec: SlackSource | None = None) -> list[Observation]:
     """Parse a Slack status `current` payload into one observation. Raises ParseError, nothing else."""
-    doc = load_json(payload)
-    if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {json_type(doc)}")
-    try:
-        page = _Payload.model_validate(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected Slack status payload at {where(exc)}") from None
+    page = load_object(payload, _Payload, "Slack status")
     return [_observation(page, observed_at)]
 
 

@@ -15,12 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import json_type, load_json, where
+from ottwatch.sources.payload import Loose, load_object
 from ottwatch.sources.timeparse import parse_iso
 
 
@@ -56,74 +54,64 @@ INCIDENT_STATES = {100: "investigating", 200: "identified", 300: "monitoring"}
 MONITORING = 300
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Overall(_Loose):
+class _Overall(Loose):
     status: str | None = None
     status_code: int
     updated: str | None = None
 
 
-class _Container(_Loose):
+class _Container(Loose):
     name: str
     status: str | None = None
     status_code: int | None = None
 
 
-class _Component(_Loose):
+class _Component(Loose):
     name: str
     status: str | None = None
     status_code: int | None = None
     containers: list[_Container] | None = None
 
 
-class _Message(_Loose):
+class _Message(Loose):
     details: str | None = None
     state: int | None = None
     status: int | None = None
     datetime: str | None = None
 
 
-class _Incident(_Loose):
+class _Incident(Loose):
     name: str
     datetime_open: str | None = None
     status_code: int | None = None
     messages: list[_Message] | None = None
 
 
-class _Maintenance(_Loose):
+class _Maintenance(Loose):
     name: str
     datetime_planned_start: str | None = None
     datetime_planned_end: str | None = None
 
 
-class _Maintenances(_Loose):
+class _Maintenances(Loose):
     active: list[_Maintenance] | None = None
     upcoming: list[_Maintenance] | None = None
 
 
-class _Result(_Loose):
+class _Result(Loose):
     status_overall: _Overall
     status: list[_Component] | None = None
     incidents: list[_Incident] | None = None
     maintenance: _Maintenances | None = None
 
 
-class _Payload(_Loose):
+class _Payload(Loose):
     result: _Result
 
 
 def parse(payload: bytes | str, observed_at: datetime, spec: StatusioSource | None = None) -> list[Observation]:
     """Parse a status.io public status payload into one observation. Raises ParseError, nothing else."""
-    doc = load_json(payload)
-    if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {json_type(doc)}")
-    try:
-        page = _Payload.model_validate(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected status.io payload at {where(exc)}") from None
+    page = load_object(payload, _Payload, "status.io")
     return [_observation(page.result, observed_at)]
 
 

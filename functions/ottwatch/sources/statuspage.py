@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import load_json
+from ottwatch.sources.payload import Loose, load_object
 
 
 class StatuspageSource(UrlSource):
@@ -45,23 +43,19 @@ ACTIVE_MAINTENANCE = {"in_progress", "verifying"}
 UPCOMING_MAINTENANCE = {"scheduled"}
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Page(_Loose):
+class _Page(Loose):
     id: str | None = None
     name: str | None = None
     url: str | None = None
     updated_at: datetime | None = None
 
 
-class _Indicator(_Loose):
+class _Indicator(Loose):
     indicator: str
     description: str | None = None
 
 
-class _Component(_Loose):
+class _Component(Loose):
     id: str | None = None
     name: str
     status: str
@@ -69,7 +63,7 @@ class _Component(_Loose):
     group_id: str | None = None
 
 
-class _Incident(_Loose):
+class _Incident(Loose):
     name: str
     status: str
     impact: str | None = None
@@ -80,7 +74,7 @@ class _Incident(_Loose):
     scheduled_until: datetime | None = None
 
 
-class _Payload(_Loose):
+class _Payload(Loose):
     page: _Page | None = None
     status: _Indicator | None = None
     components: list[_Component] | None = None
@@ -90,15 +84,7 @@ class _Payload(_Loose):
 
 def parse(payload: bytes | str, observed_at: datetime, spec: StatuspageSource | None = None) -> list[Observation]:
     """Parse a Statuspage v2 payload into one observation. Raises ParseError, nothing else."""
-    doc = load_json(payload)
-    if not isinstance(doc, dict):
-        raise ParseError(f"expected a JSON object, got {type(doc).__name__}")
-    try:
-        page = _Payload.model_validate(doc)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ParseError(f"unexpected Statuspage payload at {where}: {first['msg']}") from None
+    page = load_object(payload, _Payload, "Statuspage")
     if page.status is None and page.components is None and page.incidents is None and page.scheduled_maintenances is None:
         raise ParseError("not a Statuspage payload: no status, components, incidents or scheduled_maintenances")
     return [_observation(page, observed_at)]
