@@ -65,12 +65,13 @@ def test_two_collectors_racing_record_exactly_one_transition(aws_stack, now):
     later = now + timedelta(minutes=1)
     barrier = threading.Barrier(8)
     outcomes = []
+    # Each racer has its own client, as separate Lambda invocations would (made here: creating boto3
+    # clients from several threads at once is not thread-safe).
+    import boto3
 
-    def collector():
-        # Each racer has its own client, as separate Lambda invocations would.
-        import boto3
+    racers = [DynamoRepository(repo.table, boto3.session.Session().client("dynamodb")) for _ in range(8)]
 
-        own = DynamoRepository(repo.table, boto3.client("dynamodb"))
+    def collector(own: DynamoRepository):
         decision = decide(status(State.MAJOR_OUTAGE, later, seen), seen)
         barrier.wait()
         try:
@@ -78,8 +79,10 @@ def test_two_collectors_racing_record_exactly_one_transition(aws_stack, now):
             outcomes.append("won")
         except VersionConflict:
             outcomes.append("lost")
+        except Exception as exc:  # noqa: BLE001 - shown in the assertion below, not lost in a thread
+            outcomes.append(f"error: {exc!r}")
 
-    threads = [threading.Thread(target=collector) for _ in range(8)]
+    threads = [threading.Thread(target=collector, args=(own,)) for own in racers]
     for t in threads:
         t.start()
     for t in threads:
