@@ -30,7 +30,7 @@ older "Performance issues:", "Service disruption:"), mapped like the codes above
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -43,7 +43,7 @@ from pydantic import (
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import Loose, load_feed, load_json, where
+from ottwatch.sources.payload import Loose, feed_time, http_link, load_feed, load_json, where
 from ottwatch.sources.text import plain_text
 from ottwatch.sources.timeparse import parse_epoch
 
@@ -185,7 +185,7 @@ def parse(payload: bytes | str, observed_at: datetime, spec: AwsSource | None = 
 def parse_rss(payload: bytes | str, observed_at: datetime, spec: AwsRssSource | None = None) -> list[Observation]:
     """Parse a legacy AWS Service Health Dashboard RSS feed: its latest item is the state. ParseError only."""
     feed = load_feed(payload)
-    reported = _struct_time(dict.get(feed.feed, "updated_parsed"))
+    reported = feed_time(dict.get(feed.feed, "updated_parsed"))
     if not feed.entries:
         return [
             Observation(state=State.OPERATIONAL, raw_status="no items", observed_at=observed_at, reported_at=reported)
@@ -208,7 +208,7 @@ def parse_rss(payload: bytes | str, observed_at: datetime, spec: AwsRssSource | 
                 name=name,
                 status=plain_text(prefix, 60),
                 impact=state.value,
-                url=_http_link(latest.get("link")),
+                url=http_link(latest.get("link")),
                 started_at=latest_at,
             ),
         )
@@ -294,20 +294,10 @@ def _epoch(value: Scalar) -> datetime | None:
 
 
 def _entry_time(entry: Any) -> datetime | None:
-    return _struct_time(entry.get("published_parsed")) or _struct_time(dict.get(entry, "updated_parsed"))
+    return feed_time(entry.get("published_parsed")) or feed_time(dict.get(entry, "updated_parsed"))
 
 
-def _struct_time(value: Any) -> datetime | None:
-    """feedparser's time.struct_time (always UTC) as an aware datetime."""
-    try:
-        return datetime(*value[:6], tzinfo=UTC) if value else None
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
-def _http_link(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) < 2000:
-        return value
-    return None
 
 

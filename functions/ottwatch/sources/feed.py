@@ -29,7 +29,7 @@ from pydantic import Field
 from ottwatch.domain.models import Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import UrlSource
-from ottwatch.sources.payload import load_feed
+from ottwatch.sources.payload import feed_time, http_link, load_feed
 from ottwatch.sources.text import plain_text
 
 DEFAULT_WINDOW_MINUTES = 180
@@ -93,7 +93,7 @@ def parse(payload: bytes | str, observed_at: datetime, spec: FeedSource | None =
             raw_status=plain_text(raw),
             description=open_entries[0][1].name if open_entries else None,
             observed_at=observed_at,
-            reported_at=_struct_time(dict.get(feed.feed, "updated_parsed")) or latest,
+            reported_at=feed_time(dict.get(feed.feed, "updated_parsed")) or latest,
             incidents=incidents,
         )
     ]
@@ -139,8 +139,8 @@ def _judge(entry: Any) -> tuple[State, str, Incident] | None:
         name=title or plain_text(latest_text) or "untitled entry",
         status=word.lower(),
         impact="maintenance" if state is State.UNDER_MAINTENANCE or kind == "upcoming" else state.value,
-        url=_http_link(entry.get("link")),
-        started_at=_struct_time(entry.get("published_parsed")),
+        url=http_link(entry.get("link")),
+        started_at=feed_time(entry.get("published_parsed")),
     )
     return state, kind, incident
 
@@ -154,18 +154,8 @@ def _body(entry: Any) -> str:
 
 
 def _entry_time(entry: Any) -> datetime | None:
-    return _struct_time(dict.get(entry, "updated_parsed")) or _struct_time(entry.get("published_parsed"))
+    return feed_time(dict.get(entry, "updated_parsed")) or feed_time(entry.get("published_parsed"))
 
 
-def _struct_time(value: Any) -> datetime | None:
-    """feedparser's time.struct_time (always UTC) as an aware datetime."""
-    try:
-        return datetime(*value[:6], tzinfo=UTC) if value else None
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
-def _http_link(value: Any) -> str | None:
-    if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) < 2000:
-        return value
-    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -124,3 +125,18 @@ def load_feed(payload: bytes | str) -> Any:
     if not feed.get("version"):
         raise ParseError("not an RSS or Atom feed")
     return feed
+
+
+def feed_time(value: Any) -> datetime | None:
+    """feedparser's time.struct_time (always UTC) as an aware datetime; None when absent or absurd."""
+    try:
+        return datetime(*value[:6], tzinfo=UTC) if value else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def http_link(value: Any) -> str | None:
+    """A vendor-supplied link, kept only when it is a plain http(s) URL of sane length."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) < 2000:
+        return value
+    return None
