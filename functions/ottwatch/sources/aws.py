@@ -295,9 +295,3 @@ def _epoch(value: Scalar) -> datetime | None:
 
 def _entry_time(entry: Any) -> datetime | None:
     return feed_time(entry.get("published_parsed")) or feed_time(dict.get(entry, "updated_parsed"))
-
-
-
-
-
-

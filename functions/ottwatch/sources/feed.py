@@ -155,7 +155,3 @@ def _body(entry: Any) -> str:
 
 def _entry_time(entry: Any) -> datetime | None:
     return feed_time(dict.get(entry, "updated_parsed")) or feed_time(entry.get("published_parsed"))
-
-
-
-
