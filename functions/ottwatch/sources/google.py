@@ -29,14 +29,13 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
-    ValidationError,
     field_validator,
 )
 
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
-from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import Loose, json_type, load_json, where
+from ottwatch.sources.base import UrlSource
+from ottwatch.sources.payload import Loose, load_array
 from ottwatch.sources.timeparse import parse_iso
 
 
@@ -95,13 +94,7 @@ def parse(payload: bytes | str, observed_at: datetime, spec: GoogleSource | None
 
     Without a spec every product counts (one component per product with an open incident).
     """
-    doc = load_json(payload)
-    if not isinstance(doc, list):
-        raise ParseError(f"expected a JSON array of incidents, got {json_type(doc)}")
-    try:
-        feed = _FEED.validate_python(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected Google incidents payload at {where(exc)}") from None
+    feed = load_array(payload, _FEED, "Google incidents", "incidents")
     return [_observation(feed, observed_at, spec)]
 
 

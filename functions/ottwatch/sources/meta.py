@@ -22,13 +22,12 @@ from pydantic import (
     AfterValidator,
     StringConstraints,
     TypeAdapter,
-    ValidationError,
 )
 
 from ottwatch.domain.models import Component, Incident, Observation
 from ottwatch.domain.status import State, worst
 from ottwatch.sources.base import ParseError, UrlSource
-from ottwatch.sources.payload import Loose, load_json, where
+from ottwatch.sources.payload import Loose, load_array
 from ottwatch.sources.text import plain_text
 from ottwatch.sources.timeparse import parse_any
 
@@ -92,13 +91,7 @@ def status_state(text: str | None) -> State:
 
 def parse(payload: bytes | str, observed_at: datetime, spec: MetaSource | None = None) -> list[Observation]:
     """Parse metastatus.com `orgs.json` into one observation. Raises ParseError, nothing else."""
-    doc = load_json(payload)
-    if not isinstance(doc, list):
-        raise ParseError(f"expected a JSON array of organisations, got {type(doc).__name__}")
-    try:
-        orgs = _ORGS.validate_python(doc)
-    except (ValidationError, RecursionError) as exc:
-        raise ParseError(f"unexpected metastatus payload at {where(exc)}") from None
+    orgs = load_array(payload, _ORGS, "metastatus", "organisations")
     if not any(org.services for org in orgs):
         raise ParseError("no services on the page")
 

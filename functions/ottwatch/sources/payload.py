@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from ottwatch.sources.errors import ParseError
 
@@ -87,6 +87,17 @@ def load_object(payload: bytes | str, model: type[BaseModel], what: str, *, json
         raise ParseError(f"expected a JSON object, got {json_type(doc)}")
     try:
         return model.model_validate(doc)
+    except (ValidationError, RecursionError) as exc:
+        raise ParseError(f"unexpected {what} payload at {where(exc)}") from None
+
+
+def load_array(payload: bytes | str, adapter: TypeAdapter, what: str, items: str) -> Any:
+    """`payload` validated by `adapter` as a JSON array of `items`, or a ParseError saying where it broke."""
+    doc = load_json(payload)
+    if not isinstance(doc, list):
+        raise ParseError(f"expected a JSON array of {items}, got {json_type(doc)}")
+    try:
+        return adapter.validate_python(doc)
     except (ValidationError, RecursionError) as exc:
         raise ParseError(f"unexpected {what} payload at {where(exc)}") from None
 
