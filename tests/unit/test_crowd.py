@@ -140,10 +140,100 @@ def test_min_volume_a_10x_rise_from_0_2_to_2_reports_raises_nothing():
 
 
 def test_min_volume_is_the_gate_that_holds_without_the_poisson_model():
-    """Without the count model (generic), 0.2 -> 2 is many sigmas: only min_volume keeps it quiet."""
+    """Without the count model (generic) and without the daily-peak yardstick, 0.2 -> 2 is many sigmas: only
+    min_volume keeps it quiet."""
     series = _quiet_then_10x()
-    assert run(series, DetectorConfig.generic())[-1].level is Level.CONFIRMED
-    assert all(d.level is Level.NONE for d in run(series, DetectorConfig.generic(min_volume=10.0)))
+    assert run(series, DetectorConfig.generic(peak_return_days=0))[-1].level is Level.CONFIRMED
+    assert all(d.level is Level.NONE
+               for d in run(series, DetectorConfig.generic(peak_return_days=0, min_volume=10.0)))
+
+
+# -- the daily-peak yardstick ------------------------------------------------------------------------------
+FIVE_MINUTES = timedelta(minutes=5)
+
+
+def _bursty(days: int, seed: int, bursts_per_day: int = 3) -> list[tuple[datetime, float]]:
+    """5-minute counts like mentions of a brand: a daily cycle around 50, Poisson noise, and a few one-row
+    bursts of 4-8x every day (news, a viral post) that nobody would call an outage."""
+    import random
+
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(days * 288):
+        level = 50.0 * (1.0 + 0.5 * math.sin(2 * math.pi * (i % 288) / 288))
+        rows.append([start + i * FIVE_MINUTES, float(poisson(level, rng))])
+    for day in range(days):
+        for _ in range(bursts_per_day):
+            row = rows[day * 288 + rng.randrange(288)]
+            row[1] *= rng.uniform(4.0, 8.0)
+    return [(t, v) for t, v in rows]
+
+
+def _alerts_after(detections: list[Detection], day: int) -> list[Detection]:
+    first = detections[0].timestamp + timedelta(days=day)
+    raised = [d for i, d in enumerate(detections) if d.alert and (i == 0 or not detections[i - 1].alert)]
+    return [d for d in raised if d.timestamp >= first]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_everyday_bursts_stop_alerting_once_the_daily_peaks_are_known_and_an_outage_still_alerts(seed):
+    series = _bursty(21, seed)
+    at = len(series) - 100
+    series[at] = (series[at][0], series[at][1] * 40)  # a 40x spike on day 21: the anomaly
+    fixed = run(series, DetectorConfig.generic(peak_return_days=0))
+    yardstick = run(series, DetectorConfig.generic())
+    # Weeks 2 and 3: a fixed 4-sigma bar alerts on the everyday bursts; the yardstick at most on one or two.
+    assert len(_alerts_after(fixed, 7)) >= 20
+    assert len(_alerts_after(yardstick, 7)) <= 3
+    assert yardstick[at].alert and fixed[at].alert
+
+
+def test_a_quiet_series_keeps_the_configured_threshold():
+    import random
+
+    rng = random.Random(5)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    detector = CrowdDetector(DetectorConfig.generic())
+    for i in range(14 * 288):
+        detector.update(start + i * FIVE_MINUTES, 80.0 + rng.gauss(0.0, 1.0))
+    assert len(detector.to_state()["peaks"]) == 12  # one per complete day judged (day 1 is the warm-up)
+    assert detector.threshold < 5.0  # Gaussian daily peaks stay near 3 sigma: the 4-sigma floor rules
+
+
+def test_outage_days_among_the_peaks_do_not_raise_the_bar():
+    """Four 50x outages of two hours in five weeks (other weekdays and hours, so nothing recurs): each is
+    alerted, and the bar after them is about what it would be without them (median and MAD of the daily
+    peaks ignore the outage days)."""
+    series = _bursty(35, seed=9, bursts_per_day=1)
+    outage_rows = [6 * 288 + 150, 15 * 288 + 60, 24 * 288 + 220, 32 * 288 + 100]
+    with_outages = list(series)
+    for start in outage_rows:
+        for i in range(start, start + 24):
+            with_outages[i] = (with_outages[i][0], with_outages[i][1] * 50)
+    detector, plain = CrowdDetector(DetectorConfig.generic()), CrowdDetector(DetectorConfig.generic())
+    detections = [detector.update(t, v) for t, v in with_outages]
+    for t, v in series:
+        plain.update(t, v)
+    assert all(any(d.alert for d in detections[start:start + 24]) for start in outage_rows)
+    assert detector.threshold <= 1.5 * plain.threshold
+
+
+def test_before_three_days_of_peaks_only_a_record_is_anomalous():
+    import random
+
+    rng = random.Random(3)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [(start + i * FIVE_MINUTES, 100.0 + rng.gauss(0.0, 2.0)) for i in range(3 * 288)]
+    rows[288 + 100] = (rows[288 + 100][0], 160.0)  # day 2: a 30-sigma spike, the record
+    detector = CrowdDetector(DetectorConfig.generic())
+    detections = [detector.update(t, v) for t, v in rows[:2 * 288]]
+    assert detections[288 + 100].alert  # judged against the 4-sigma floor: no day's peak is known yet
+    assert detector.threshold == 4.0
+    spike = detector.update(rows[2 * 288][0], 140.0)  # day 3 (day 2 filed): 20 sigma, below the record
+    assert detector.threshold > 20.0 and not spike.alert
+    later = detector.update(rows[2 * 288 + 1][0], 180.0)  # 40 sigma: a new record
+    assert later.alert
 
 
 def test_levels_need_min_duration_consecutive_intervals():
@@ -205,6 +295,11 @@ def test_config_validation():
         DetectorConfig(slot_minutes=7)
     with pytest.raises(ValueError):
         DetectorConfig(min_duration=0)
+    with pytest.raises(ValueError):
+        DetectorConfig(peak_return_days=0.5)  # a day's peak is exceeded every day: no yardstick
+    with pytest.raises(ValueError):
+        DetectorConfig(peak_min_days=40, peak_history_days=28)
+    assert DetectorConfig(peak_return_days=0).peak_return_days == 0  # off
     assert DetectorConfig.from_dict(DetectorConfig.generic().to_dict()) == DetectorConfig.generic()
 
 
@@ -235,6 +330,18 @@ def test_state_is_bounded_after_60_days_of_15_minute_buckets():
     for t, v in ordinary_traffic(datetime(2024, 3, 1, tzinfo=UTC), 30, seed=6):
         detector.update(t, v)
     assert len(json.dumps(detector.to_state())) <= size + 1024  # does not grow with the series
+
+
+def test_a_state_from_before_the_daily_peaks_loads_and_starts_collecting_them():
+    detector = CrowdDetector()
+    for t, v in ordinary_traffic(WEEK_START, 3, seed=1):
+        detector.update(t, v)
+    old = {k: v for k, v in detector.to_state().items() if k not in ("peaks", "day", "day_peak")}
+    restored = CrowdDetector.from_state(json.loads(json.dumps(old)))
+    assert restored.to_state()["peaks"] == [] and restored.threshold == DetectorConfig().threshold
+    for t, v in ordinary_traffic(WEEK_START + timedelta(days=3), 2, seed=2):
+        restored.update(t, v)
+    assert len(restored.to_state()["peaks"]) == 1  # day 4's (day 5 is under way)
 
 
 def test_state_from_another_version_or_shape_is_refused():
@@ -287,7 +394,7 @@ def test_detect_cli_writes_one_row_per_input_row(tmp_path):
     assert [p[0] for p in parsed] == [f"{t:%Y-%m-%d %H:%M:%S}" for t, _ in rows]
     assert all(0.0 <= float(p[2]) <= 1.0 and p[3] in ("0", "1") for p in parsed)
     alerts = [i for i, p in enumerate(parsed) if p[3] == "1"]
-    assert alerts == [601]  # one alert, on the surge's second row (min_duration 2)
+    assert alerts == [600]  # one alert, on the surge's first row (generic: min_duration 1)
 
 
 def test_detect_cli_is_causal(tmp_path):

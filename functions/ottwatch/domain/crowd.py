@@ -20,15 +20,22 @@ How one interval is judged (`CrowdDetector.update`):
    the distance is measured on Anscombe's variance-stabilised scale, so a skewed Poisson tail at small
    counts does not pass for a 4-sigma event. Everything is relative to the series' own spread,
    so it is scale-free: tweets in the hundreds, temperatures around 80 and latencies of 0.1 s alike.
-3. **Anomalous interval** = warm-up done, z >= `threshold` in the watched `direction`, the value at least
-   `min_volume` and at least `min_ratio` x expected. `anomaly_score` = 1 - 2^-(z/threshold)^2 on those
-   intervals (0.5 exactly at the threshold, about 0.94 at twice it), 0 where a gate fails; so
+3. **The bar.** z must reach `threshold` (4) and, once three days are judged, the series' own ordinary
+   daily peak of return period `peak_return_days` (30): the z of each day's largest interval is kept for
+   four weeks, and a Gumbel law (the law of maxima) fitted to those peaks by median and MAD gives the peak
+   an ordinary day exceeds once a month. A Gaussian-quiet series keeps the bar at 4; a bursty one (tweets,
+   news-driven reports: everyday 5-10x bursts) gets the bar its own bursts set, instead of an alert a day.
+   Before three peaks exist, the bar is the highest complete day's peak (only a record is anomalous).
+   Median and MAD ignore the few outage days among the peaks, so outages do not lift the bar.
+4. **Anomalous interval** = warm-up done, z >= the bar in the watched `direction`, the value at least
+   `min_volume` and at least `min_ratio` x expected. `anomaly_score` = 1 - 2^-(z/bar)^2 on those
+   intervals (0.5 exactly at the bar, about 0.94 at twice it), 0 where a gate fails; so
    score >= 0.5 exactly when the interval is anomalous.
-4. **Levels.** POSSIBLE while an anomalous run is shorter than `min_duration` intervals; CONFIRMED from the
+5. **Levels.** POSSIBLE while an anomalous run is shorter than `min_duration` intervals; CONFIRMED from the
    `min_duration`-th consecutive anomalous interval. A CONFIRMED anomaly is held (hysteresis) while
    z >= `clear_threshold`, and clears once it has been calm for `clear_after` (at least one interval).
    `Detection.alert` is True on CONFIRMED only: POSSIBLE is shown, never alerted.
-5. **Learning without learning the outage.** Every interval updates the baselines with its value
+6. **Learning without learning the outage.** Every interval updates the baselines with its value
    winsorised at expected +- `clip` spreads (a Huber-type robust update): an outage at 300x the baseline
    moves a slot's level by at most clip x spread / (samples in the slot), 0.1 to 0.2 sigma per 15-minute
    bucket once a week or two of history is in, and the expectation the next day is still the ordinary
@@ -52,6 +59,9 @@ from enum import StrEnum
 STATE_VERSION = 1
 _MAD_TO_SIGMA = math.sqrt(math.pi / 2)  # E|X - mu| = sigma * sqrt(2/pi) for a normal X
 _DELTAS_KEPT = 9  # recent sampling intervals kept; their median is the series' interval
+# Standard Gumbel distribution (the law of maxima): median = -ln ln 2, and MAD = 0.767049 x scale.
+_GUMBEL_MEDIAN = -math.log(math.log(2.0))
+_GUMBEL_MAD = 0.7670492513257081
 
 
 class Level(StrEnum):
@@ -105,6 +115,17 @@ class DetectorConfig:
     # Spread floor relative to |expected|: a series that is nearly constant (or has been so far) must
     # not turn a 0.1 % wiggle into a 50-sigma event. 1 % is below any outage or incident we care about.
     min_rel_spread: float = 0.01
+
+    # Return period, in days, of the ordinary daily peak the threshold must also exceed (0 = off). A series'
+    # own surprises are the yardstick: the z of each day's largest interval is kept, a Gumbel distribution (the
+    # law of maxima) is fitted to the recent daily peaks by median and MAD, and an interval is anomalous only
+    # above the peak an ordinary day reaches once in this many days. Gaussian-quiet series keep `threshold`;
+    # bursty ones (tweets, news-driven reports) get the bar their own everyday bursts set, instead of a
+    # false alert every day. Median and MAD ignore the few outage days among the peaks.
+    peak_return_days: float = 30.0
+    # Daily peaks kept (the fit's memory) and the fewest complete days before the fit is used.
+    peak_history_days: int = 28
+    peak_min_days: int = 3
 
     # -- levels ---------------------------------------------------------------------------------------
     # Consecutive anomalous intervals before CONFIRMED ("for long enough"). 2 x 15 min: one stray bucket
@@ -160,11 +181,18 @@ class DetectorConfig:
             raise ValueError("memories, trust periods and clip must be > 0")
         if self.global_memory <= timedelta(0):
             raise ValueError("global_memory must be > 0")
+        if self.peak_return_days < 0 or (0 < self.peak_return_days <= 1):
+            raise ValueError("peak_return_days must be 0 (off) or more than 1 day")
+        if self.peak_history_days < 1 or not 1 <= self.peak_min_days <= self.peak_history_days:
+            raise ValueError("need 1 <= peak_min_days <= peak_history_days")
 
     @classmethod
     def generic(cls, **changes) -> DetectorConfig:
-        """Any metric (not report counts): no volume or ratio gate, no Poisson floor, rises and drops."""
-        base = dict(min_volume=0.0, min_ratio=1.0, clear_ratio=1.0, count_data=False, direction=Direction.BOTH)
+        """Any metric (not report counts): no volume or ratio gate, no Poisson floor, rises and drops, and one
+        interval above the bar is enough (a latency spike or a burst of one 5-minute row is an event in a
+        metric; for crowd reports a lone bucket can be a spam burst, so the report preset waits for two)."""
+        base = dict(min_volume=0.0, min_ratio=1.0, clear_ratio=1.0, count_data=False, direction=Direction.BOTH,
+                    min_duration=1)
         return cls(**{**base, **changes})
 
     def to_dict(self) -> dict:
@@ -227,6 +255,11 @@ class _Profile:
         return profile
 
 
+def _median(ordered: list[float]) -> float:
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def _utc(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
@@ -251,6 +284,9 @@ class CrowdDetector:
         self._run = 0  # consecutive anomalous intervals
         self._calm = 0  # consecutive calm intervals while CONFIRMED
         self._raised_seconds = 0.0  # how long the current raised episode has lasted
+        self._peaks: list[float] = []  # surprise (z) of each complete day's largest interval, oldest first
+        self._day: int | None = None  # ordinal of the UTC day being watched
+        self._day_peak: float | None = None  # its largest z so far
 
     # -- public -----------------------------------------------------------------------------------------
     @property
@@ -261,6 +297,24 @@ class CrowdDetector:
     def interval(self) -> timedelta | None:
         """The inferred sampling interval (median of the recent ones), None before the second row."""
         return timedelta(seconds=self._interval()) if self._deltas else None
+
+    @property
+    def threshold(self) -> float:
+        """The z an interval must reach now: `config.threshold`, or the ordinary daily peak of return period
+        `peak_return_days` (Gumbel fitted by median and MAD to the recent daily peaks) when that is higher."""
+        cfg = self.config
+        if cfg.peak_return_days <= 0:
+            return cfg.threshold
+        if len(self._peaks) < cfg.peak_min_days:
+            # Too few days to fit: until then an interval must beat every complete day's peak (a record).
+            return max([cfg.threshold, *self._peaks])
+        ordered = sorted(self._peaks)
+        median = _median(ordered)
+        mad = _median(sorted(abs(p - median) for p in ordered))
+        scale = mad / _GUMBEL_MAD
+        location = median - _GUMBEL_MEDIAN * scale
+        return_level = location - scale * math.log(-math.log(1.0 - 1.0 / cfg.peak_return_days))
+        return max(cfg.threshold, return_level)
 
     def update(self, timestamp: datetime, value: float) -> Detection:
         """Judge one row, then learn from it. Causal: uses only this row and earlier ones.
@@ -293,10 +347,14 @@ class CrowdDetector:
         rising = value >= expected
         ready = self._n >= cfg.warmup_samples and (t - self._first).total_seconds() >= cfg.warmup.total_seconds()
 
+        self._roll_day(t)
+        threshold = self.threshold
         gates = ready and self._volume_ok(value, expected) and self._ratio_ok(value, expected, rising,
                                                                                 cfg.min_ratio)
-        anomalous = gates and z_dir >= cfg.threshold
-        score = 1.0 - 0.5 ** ((z_dir / cfg.threshold) ** 2) if gates and z_dir > 0 else 0.0
+        anomalous = gates and z_dir >= threshold
+        score = 1.0 - 0.5 ** ((z_dir / threshold) ** 2) if gates and z_dir > 0 else 0.0
+        if ready:
+            self._day_peak = z_dir if self._day_peak is None else max(self._day_peak, z_dir)
 
         # Levels.
         if self._level is Level.CONFIRMED:
@@ -347,6 +405,9 @@ class CrowdDetector:
             "run": self._run,
             "calm": self._calm,
             "raised_seconds": self._raised_seconds,
+            "peaks": list(self._peaks),
+            "day": self._day,
+            "day_peak": self._day_peak,
         }
 
     @classmethod
@@ -368,17 +429,26 @@ class CrowdDetector:
             det._run = int(state["run"])
             det._calm = int(state["calm"])
             det._raised_seconds = float(state["raised_seconds"])
+            # States written before the daily-peak threshold have no peaks: they start collecting them.
+            det._peaks = [float(x) for x in state.get("peaks", [])][-det.config.peak_history_days:]
+            det._day = int(state["day"]) if state.get("day") is not None else None
+            det._day_peak = float(state["day_peak"]) if state.get("day_peak") is not None else None
         except (KeyError, TypeError) as exc:
             raise ValueError(f"detector state: malformed ({exc})") from None
         return det
 
     # -- internals --------------------------------------------------------------------------------------
     def _interval(self) -> float:
-        if not self._deltas:
-            return 0.0
-        ordered = sorted(self._deltas)
-        mid = len(ordered) // 2
-        return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+        return _median(sorted(self._deltas)) if self._deltas else 0.0
+
+    def _roll_day(self, t: datetime) -> None:
+        """On the first row of a new UTC day, file the finished day's peak (days with no judged row: none)."""
+        day = t.toordinal()
+        if self._day is None or day > self._day:
+            if self._day_peak is not None:
+                self._peaks.append(self._day_peak)
+                del self._peaks[:-self.config.peak_history_days]
+            self._day, self._day_peak = day, None
 
     def _samples_per_visit(self) -> float:
         """How many rows land in one slot on one day (1 when rows are as coarse as slots, or coarser)."""
