@@ -13,7 +13,7 @@ realTweets score at least that of the best published detector on the same files.
 sums NAB's own per-file raw scores of ARTime and Numenta HTM (`PUBLISHED_RAW`) over the files scored here and
 normalises them the same way, so it is the like-for-like comparison; the full-corpus scoreboard is context.
 
-`--data bench/data/nab-heldout` scores 11 other NAB series (see its PROVENANCE.md), where the design changes
+`--data bench/data/nab-heldout` scores 26 other NAB series (see its PROVENANCE.md), where the design changes
 listed in `VARIANTS_TRIED` were checked before being kept; their labels are another labelling round, so the
 file-for-file published comparison is printed for the 7 v1.1-labelled files only.
 
@@ -68,8 +68,8 @@ PUBLISHED_RAW = {
     },
 }
 # What changed in the detector after its first run on the 7 target files, reported as asked, with the totals
-# (7 target files; held-out = bench/data/nab-heldout) at the time. Parameter values other than those named
-# (threshold 4, memories, clip, warm-up, 30 min clear) were never varied.
+# at the time (7 target files; held-out = bench/data/nab-heldout, its first 11 files until it grew to 26).
+# Parameter values other than those named (threshold 4, memories, clip, warm-up, 30 min clear) were never varied.
 VARIANTS_TRIED: list[str] = [
     "first run: `alert` = every CONFIRMED row, baselines frozen while raised (relearned after 1 day): -776.8",
     "`alert` = the row an alert is raised (one per episode; ottwatch notifies only on change): 41.4",
@@ -82,11 +82,19 @@ VARIANTS_TRIED: list[str] = [
     "5-minute row): 67.7 (held-out 54.8; on held-out with the current code, the yardstick alone scores 35.8 "
     "and one interval alone 33.7 with 156 false-positive rows: they work together)",
     "then, before 3 days of peaks exist, a row must also beat every complete day's peak (a record): 67.7 "
-    "(held-out 57.2): the current design, scored below",
-    "tried on held-out only, not kept: return period 3/7/14/60/120 days -> 60.1/61.9/58.4/56.7/57.2 "
-    "(flat; 30 kept); a minimum hold of 1/2/4 h before clearing -> +0.0/+0.4/+0.6; counting today's calm "
-    "peak in the record -> no change; the Gumbel fit on log z (a Frechet law, for heavy tails) -> 51.7 "
-    "(and 46.0 on the 7 target files)",
+    "(held-out 57.2)",
+    "tried on the first 11 held-out files, not kept: return period 3/7/14/60/120 days -> "
+    "60.1/61.9/58.4/56.7/57.2 (flat; 30 kept); a minimum hold of 1/2/4 h before clearing -> +0.0/+0.4/+0.6; "
+    "counting today's calm peak in the record -> no change; the Gumbel fit on log z (a Frechet law, for heavy "
+    "tails) -> 51.7 (and 46.0 on the 7 target files); a second statistic, the 1-hour standardised sum of z with "
+    "its own daily-peak bar, for sustained moderate rises -> 44.7 (64.9)",
+    "held-out grown to 26 files (6 more tweet series among them): the design so far scores 48.1 there, "
+    "realTweets 22.8 (the start-of-session design: 19.2 and -12.9)",
+    "then, in the generic preset, whole-number series are judged as counts (Poisson floor and Anscombe "
+    "scale), chosen on held-out: 53.9 there (realTweets 53.5), 59.6 on the 7 target files; the Poisson floor "
+    "without Anscombe's scale: 50.0 (28.1)",
+    "then the generic preset's return period picked on held-out from 7/10/14/21/30/60 days -> "
+    "55.1/57.1/58.9/53.4/53.9/47.1: 14 days; the current design, scored below (held-out 58.9)",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -140,12 +141,25 @@ def test_min_volume_a_10x_rise_from_0_2_to_2_reports_raises_nothing():
 
 
 def test_min_volume_is_the_gate_that_holds_without_the_poisson_model():
-    """Without the count model (generic) and without the daily-peak yardstick, 0.2 -> 2 is many sigmas: only
+    """Without the count model and without the daily-peak yardstick, 0.2 -> 2 is many sigmas: only
     min_volume keeps it quiet."""
     series = _quiet_then_10x()
-    assert run(series, DetectorConfig.generic(peak_return_days=0))[-1].level is Level.CONFIRMED
-    assert all(d.level is Level.NONE
-               for d in run(series, DetectorConfig.generic(peak_return_days=0, min_volume=10.0)))
+    measurement = DetectorConfig.generic(count_data=False, peak_return_days=0)
+    assert run(series, measurement)[-1].level is Level.CONFIRMED
+    assert all(d.level is Level.NONE for d in run(series, replace(measurement, min_volume=10.0)))
+
+
+def test_the_generic_preset_judges_whole_numbers_as_counts_and_anything_else_as_a_measurement():
+    series = _quiet_then_10x()  # whole numbers: Poisson counts of mean 0.2, then 2 for two hours
+    detector = CrowdDetector(DetectorConfig.generic(peak_return_days=0))
+    detections = [detector.update(t, v) for t, v in series]
+    assert detector.to_state()["counts"] is True
+    assert all(d.level is Level.NONE for d in detections)  # 2 reports where 0.2 are usual: Poisson says noise
+    detector.update(series[-1][0] + BUCKET, 0.5)  # one fractional value: a measurement from now on
+    restored = CrowdDetector.from_state(json.loads(json.dumps(detector.to_state())))
+    assert restored.to_state()["counts"] is False
+    restored.update(series[-1][0] + 2 * BUCKET, 1.0)
+    assert restored.to_state()["counts"] is False  # and stays one
 
 
 # -- the daily-peak yardstick ------------------------------------------------------------------------------
@@ -182,8 +196,8 @@ def test_everyday_bursts_stop_alerting_once_the_daily_peaks_are_known_and_an_out
     at = len(series) - 100
     series[at] = (series[at][0], series[at][1] * 40)  # a 40x spike on day 21: the anomaly
     fixed = run(series, DetectorConfig.generic(peak_return_days=0))
-    yardstick = run(series, DetectorConfig.generic())
-    # Weeks 2 and 3: a fixed 4-sigma bar alerts on the everyday bursts; the yardstick at most on one or two.
+    yardstick = run(series, DetectorConfig.generic(peak_return_days=30))
+    # Weeks 2 and 3: a fixed 4-sigma bar alerts on the everyday bursts; a once-a-month bar on a few at most.
     assert len(_alerts_after(fixed, 7)) >= 20
     assert len(_alerts_after(yardstick, 7)) <= 3
     assert yardstick[at].alert and fixed[at].alert
@@ -257,8 +271,9 @@ def test_direction_up_ignores_drops_and_both_sees_them():
 def test_generic_detector_is_scale_free(scale):
     """Latencies of 0.1, temperatures of 80, tweets by the thousand: same decisions."""
     series = whatsapp_italy_2022(warmup_days=3, after_days=0, seed=3)
-    reference = [d.level for d in run(series, DetectorConfig.generic())]
-    scaled = [d.level for d in run([(t, v * scale) for t, v in series], DetectorConfig.generic())]
+    measurement = DetectorConfig.generic(count_data=False)  # counts (whole numbers) have a scale by nature
+    reference = [d.level for d in run(series, measurement)]
+    scaled = [d.level for d in run([(t, v * scale) for t, v in series], measurement)]
     assert scaled == reference
     assert Level.CONFIRMED in reference
 
