@@ -180,7 +180,7 @@ def _bursty(days: int, seed: int, bursts_per_day: int = 3) -> list[tuple[datetim
     for day in range(days):
         for _ in range(bursts_per_day):
             row = rows[day * 288 + rng.randrange(288)]
-            row[1] *= rng.uniform(4.0, 8.0)
+            row[1] = float(round(row[1] * rng.uniform(4.0, 8.0)))
     return [(t, v) for t, v in rows]
 
 
@@ -269,7 +269,7 @@ def test_direction_up_ignores_drops_and_both_sees_them():
 
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
 def test_generic_detector_is_scale_free(scale):
-    """Latencies of 0.1, temperatures of 80, tweets by the thousand: same decisions."""
+    """Latencies of 0.1, temperatures of 80, loads by the thousand: same decisions for measurements."""
     series = whatsapp_italy_2022(warmup_days=3, after_days=0, seed=3)
     measurement = DetectorConfig.generic(count_data=False)  # counts (whole numbers) have a scale by nature
     reference = [d.level for d in run(series, measurement)]

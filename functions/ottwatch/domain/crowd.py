@@ -18,13 +18,15 @@ How one interval is judged (`CrowdDetector.update`):
 2. **Surprise.** z = (value - expected) / spread, with spread floored at `min_rel_spread` x |expected|
    and, for count data, at Poisson's sqrt(expected) (plus the level's own estimation error); for counts
    the distance is measured on Anscombe's variance-stabilised scale, so a skewed Poisson tail at small
-   counts does not pass for a 4-sigma event. Everything is relative to the series' own spread,
-   so it is scale-free: tweets in the hundreds, temperatures around 80 and latencies of 0.1 s alike.
+   counts does not pass for a 4-sigma event. Everything is relative to the series' own spread, so
+   measurements are judged scale-free: loads in the thousands, temperatures around 80 and latencies of
+   0.1 s alike (counts are not scale-free by nature: 2 reports are noisier, relatively, than 2,000).
 3. **The bar.** z must reach `threshold` (4) and, once three days are judged, the series' own ordinary
    daily peak of return period `peak_return_days` (30 days for reports, 14 for generic metrics): the z of
    each day's largest interval is kept for four weeks, and a Gumbel law (the law of maxima) fitted to those
-   peaks by median and MAD gives the peak an ordinary day exceeds once in that many days. A Gaussian-quiet series keeps the bar at 4; a bursty one (tweets,
-   news-driven reports: everyday 5-10x bursts) gets the bar its own bursts set, instead of an alert a day.
+   peaks by median and MAD gives the peak an ordinary day exceeds once in that many days. A Gaussian-quiet
+   series keeps the bar at 4; a bursty one (tweets, news-driven reports: everyday 5-10x bursts) gets the
+   bar its own bursts set, instead of an alert a day.
    Before three peaks exist, the bar is the highest complete day's peak (only a record is anomalous).
    Median and MAD ignore the few outage days among the peaks, so outages do not lift the bar.
 4. **Anomalous interval** = warm-up done, z >= the bar in the watched `direction`, the value at least
