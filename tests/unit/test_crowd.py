@@ -250,6 +250,36 @@ def test_before_three_days_of_peaks_only_a_record_is_anomalous():
     assert later.alert
 
 
+def _persistent(days: int, phi: float, seed: int) -> list[tuple[datetime, float]]:
+    """A temperature-like 5-minute series: a daily cycle plus AR(1) noise of coefficient `phi` (a warm spell
+    lasts), marginal sigma 1."""
+    import random
+
+    rng = random.Random(seed)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows, noise = [], 0.0
+    for i in range(days * 288):
+        noise = phi * noise + math.sqrt(1.0 - phi * phi) * rng.gauss(0.0, 1.0)
+        rows.append((start + i * FIVE_MINUTES, 70.0 + 5.0 * math.sin(2 * math.pi * (i % 288) / 288) + noise))
+    return rows
+
+
+def test_persistence_is_learned_from_the_series_and_absent_from_report_counts():
+    """A series whose deviations last (AR(1), phi 0.95) is judged against the expectation plus what carries
+    over from the last interval; Poisson report counts have no persistence, so nothing carries over."""
+    detector = CrowdDetector(DetectorConfig.generic())
+    assert detector._phi() == 0.0
+    for t, v in _persistent(10, phi=0.95, seed=4):
+        detector.update(t, v)
+    assert 0.8 <= detector._phi() <= 0.95
+    counts = CrowdDetector()
+    for t, v in ordinary_traffic(WEEK_START, 7, seed=1):
+        counts.update(t, v)
+    assert counts._phi() < 0.2
+    restored = CrowdDetector.from_state(json.loads(json.dumps(detector.to_state())), DetectorConfig.generic())
+    assert restored._phi() == detector._phi()
+
+
 def test_levels_need_min_duration_consecutive_intervals():
     start = datetime(2024, 1, 1, tzinfo=UTC)
     series = [(start + i * BUCKET, 100.0 + (i % 7)) for i in range(3 * 96)]

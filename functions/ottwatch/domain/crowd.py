@@ -21,6 +21,10 @@ How one interval is judged (`CrowdDetector.update`):
    counts does not pass for a 4-sigma event. Everything is relative to the series' own spread, so
    measurements are judged scale-free: loads in the thousands, temperatures around 80 and latencies of
    0.1 s alike (counts are not scale-free by nature: 2 reports are noisier, relatively, than 2,000).
+   Deviations that last (a warm day, a busy afternoon) are allowed for: the part of the last ordinary
+   deviation that carries over (lag-1 autocorrelation phi of the standardised residuals, learned from
+   ordinary intervals only) is added to the expectation, and the spread shrinks to the innovation's,
+   spread x sqrt(1 - phi^2). Report counts have phi near 0, so for them this changes nothing.
 3. **The bar.** z must reach `threshold` (4) and, once three days are judged, the series' own ordinary
    daily peak of return period `peak_return_days` (30 days for reports, 14 for generic metrics): the z of
    each day's largest interval is kept for four weeks, and a Gumbel law (the law of maxima) fitted to those
@@ -64,6 +68,10 @@ _DELTAS_KEPT = 9  # recent sampling intervals kept; their median is the series' 
 # Standard Gumbel distribution (the law of maxima): median = -ln ln 2, and MAD = 0.767049 x scale.
 _GUMBEL_MEDIAN = -math.log(math.log(2.0))
 _GUMBEL_MAD = 0.7670492513257081
+# Persistence (AR(1)) is not carried across a gap of more than this many intervals, and its coefficient is
+# capped below 1 so that the innovation spread, spread x sqrt(1 - phi^2), never collapses to zero.
+_AR_MAX_GAP = 3.0
+_AR_MAX_PHI = 0.95
 
 
 class Level(StrEnum):
@@ -292,6 +300,9 @@ class CrowdDetector:
         self._run = 0  # consecutive anomalous intervals
         self._calm = 0  # consecutive calm intervals while CONFIRMED
         self._raised_seconds = 0.0  # how long the current raised episode has lasted
+        self._prev_u = 0.0  # last ordinary standardised residual (clipped), 0 after a raised interval
+        self._ac_num = 0.0  # EWMA of u_t x u_t-1 (memory global_memory)
+        self._ac_den = 0.0  # EWMA of u_t^2
         self._counts = self.config.count_data is not False  # see DetectorConfig.count_data
         self._peaks: list[float] = []  # surprise (z) of each complete day's largest interval, oldest first
         self._day: int | None = None  # ordinal of the UTC day being watched
@@ -353,7 +364,12 @@ class CrowdDetector:
 
         d_slot, w_slot = self._slot_indices(t)
         expected, spread = self._predict(d_slot, w_slot)
-        z = self._z(value, expected, spread)
+        # Short-term persistence: an ordinary deviation from the seasonal expectation tends to last (a warm
+        # day, a busy afternoon), so the surprise is measured against the expectation plus the part of the
+        # last deviation that carries over (AR(1) on the standardised residuals, prewhitening).
+        prev_u = 0.0 if self._deltas and delta > _AR_MAX_GAP * self._interval() else self._prev_u
+        phi = self._phi()
+        z = self._z(value, expected + phi * prev_u * spread, spread * math.sqrt(1.0 - phi * phi))
         z_dir = z if cfg.direction is Direction.UP else abs(z)
         rising = value >= expected
         ready = self._n >= cfg.warmup_samples and (t - self._first).total_seconds() >= cfg.warmup.total_seconds()
@@ -394,6 +410,7 @@ class CrowdDetector:
         else:
             learned = value
         self._learn(delta, d_slot, w_slot, learned, spread)
+        self._learn_persistence(delta, prev_u, (learned - expected) / spread, raised)
 
         self._last = t if self._last is None or t > self._last else self._last
         self._n += 1
@@ -417,6 +434,7 @@ class CrowdDetector:
             "calm": self._calm,
             "raised_seconds": self._raised_seconds,
             "counts": self._counts,
+            "persistence": [self._prev_u, self._ac_num, self._ac_den],
             "peaks": list(self._peaks),
             "day": self._day,
             "day_peak": self._day_peak,
@@ -442,6 +460,7 @@ class CrowdDetector:
             det._calm = int(state["calm"])
             det._raised_seconds = float(state["raised_seconds"])
             det._counts = bool(state.get("counts", det._counts))
+            det._prev_u, det._ac_num, det._ac_den = (float(x) for x in state.get("persistence", (0.0, 0.0, 0.0)))
             # States written before the daily-peak threshold have no peaks: they start collecting them.
             det._peaks = [float(x) for x in state.get("peaks", [])][-det.config.peak_history_days:]
             det._day = int(state["day"]) if state.get("day") is not None else None
@@ -453,6 +472,24 @@ class CrowdDetector:
     # -- internals --------------------------------------------------------------------------------------
     def _interval(self) -> float:
         return _median(sorted(self._deltas)) if self._deltas else 0.0
+
+    def _phi(self) -> float:
+        """Lag-1 autocorrelation of the ordinary standardised residuals, in [0, _AR_MAX_PHI]."""
+        if self._ac_den <= 0.0:
+            return 0.0
+        return min(max(self._ac_num / self._ac_den, 0.0), _AR_MAX_PHI)
+
+    def _learn_persistence(self, delta: float, prev_u: float, u: float, raised: bool) -> None:
+        """Update the autocorrelation from ordinary intervals only: a raised episode is not ordinary
+        persistence, and carrying it over would let an outage's plateau explain itself away."""
+        if raised:
+            self._prev_u = 0.0
+            return
+        u = min(max(u, -self.config.clip), self.config.clip)
+        a = max(1.0 / (self._n + 1.0), 1.0 - math.exp(-delta / self.config.global_memory.total_seconds()))
+        self._ac_num += a * (u * prev_u - self._ac_num)
+        self._ac_den += a * (u * u - self._ac_den)
+        self._prev_u = u
 
     def _roll_day(self, t: datetime) -> None:
         """On the first row of a new UTC day, file the finished day's peak (days with no judged row: none)."""
