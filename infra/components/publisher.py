@@ -8,13 +8,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from ottwatch import config
 from ottwatch.store import schema
 
 from ..nag import acknowledge
 from .function import OttwatchFunction
+from .queue import dead_letter_queue
 
 HANDLER = "ottwatch.handlers.publish.handler"
 
@@ -37,13 +37,7 @@ class Publisher(Construct):
         country: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            enforce_ssl=True,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letter_queue = dead_letter_queue(self)
         acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

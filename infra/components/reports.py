@@ -14,6 +14,7 @@ from constructs import Construct
 from ottwatch import config
 
 from .function import OttwatchFunction
+from .queue import dead_letter_queue
 from .table import grant_crowd_items
 
 HANDLER = "ottwatch.handlers.ingest.handler"
@@ -35,13 +36,7 @@ VISIBILITY_TIMEOUT = Duration.seconds(6 * TIMEOUT.to_seconds() + BATCHING_WINDOW
 class ReportIngest(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, table: dynamodb.ITable) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            enforce_ssl=True,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letter_queue = dead_letter_queue(self)
         self.queue = sqs.Queue(
             self,
             "Queue",
