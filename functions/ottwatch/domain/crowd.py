@@ -307,6 +307,7 @@ class CrowdDetector:
         self._peaks: list[float] = []  # surprise (z) of each complete day's largest interval, oldest first
         self._day: int | None = None  # ordinal of the UTC day being watched
         self._day_peak: float | None = None  # its largest z so far
+        self._bar: float | None = None  # `threshold` fitted to `_peaks`; None until needed after a change
 
     # -- public -----------------------------------------------------------------------------------------
     @property
@@ -321,7 +322,13 @@ class CrowdDetector:
     @property
     def threshold(self) -> float:
         """The z an interval must reach now: `config.threshold`, or the ordinary daily peak of return period
-        `peak_return_days` (Gumbel fitted by median and MAD to the recent daily peaks) when that is higher."""
+        `peak_return_days` (Gumbel fitted by median and MAD to the recent daily peaks) when that is higher.
+        The peaks change once a day, so the fit is kept until the next day's peak is filed."""
+        if self._bar is None:
+            self._bar = self._fit_bar()
+        return self._bar
+
+    def _fit_bar(self) -> float:
         cfg = self.config
         if cfg.peak_return_days <= 0:
             return cfg.threshold
@@ -498,6 +505,7 @@ class CrowdDetector:
             if self._day_peak is not None:
                 self._peaks.append(self._day_peak)
                 del self._peaks[:-self.config.peak_history_days]
+                self._bar = None
             self._day, self._day_peak = day, None
 
     def _samples_per_visit(self) -> float:
