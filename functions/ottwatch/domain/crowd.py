@@ -139,7 +139,7 @@ class DetectorConfig:
     # false alert every day. Median and MAD ignore the few outage days among the peaks.
     peak_return_days: float = 30.0
     # Daily peaks kept (the fit's memory): four weeks for reports, so a once-a-month level is fitted from a
-    # month of days (the generic preset keeps a fortnight). And the fewest complete days before the fit is used.
+    # month of days; the generic preset keeps a fortnight. `peak_min_days`: the fewest days before a fit.
     peak_history_days: int = 28
     peak_min_days: int = 3
     # Aftershocks: for `aftershock_window` after an alert's last CONFIRMED interval, a new alert needs a z of
