@@ -15,9 +15,11 @@ normalises them the same way, so it is the like-for-like comparison; the full-co
 
 `--data bench/data/nab-heldout` scores 26 other NAB series (see its PROVENANCE.md), where the design changes
 listed in `VARIANTS_TRIED` were checked before being kept; their labels are another labelling round, so the
-file-for-file published comparison is printed for the 7 v1.1-labelled files only.
+file-for-file published comparison is printed for the 7 v1.1-labelled files only. Choosing on held-out makes
+its score optimistic too, so `--data bench/data/nab-unseen` scores NAB series that no choice was made on
+(copied after the design was frozen; its PROVENANCE.md says when and what was scored there).
 
-Usage: .venv/bin/python bench/nab_score.py [--data bench/data/nab | bench/data/nab-heldout]
+Usage: .venv/bin/python bench/nab_score.py [--data bench/data/nab | bench/data/nab-heldout | bench/data/nab-unseen]
 """
 
 from __future__ import annotations
@@ -101,20 +103,28 @@ VARIANTS_TRIED: list[str] = [
     "tried on held-out, not kept: the 4-sigma floor at 3.5/3/2.5/2 -> 57.5/57.4/57.3/61.1 (against 58.9 at 4; "
     "not monotonic, so kept at 4); a minimum hold of 2/6/24 h before an alert clears -> 61.1/61.0/56.5 "
     "(against 60.4 without)",
-    "from here each run printed both sets side by side; every choice below is the best on held-out. From "
-    "the false alerts clustered after alerts (UPS, IBM, load_balancer_spikes, c0d644), the aftershock rule: "
+    "from here each run printed target and held-out side by side, and every choice followed held-out. From "
+    "the false alerts clustered after alerts (UPS, IBM, load_balancer_spikes, c0d644), an aftershock rule: "
     "after an alert, a new one needs ratio x its peak z for a while. At ratio 1, windows 3/6/12/24/48/96 h -> "
     "held-out 59.6/60.4/61.3/62.4/60.0/59.2 (target 68.5/68.7/69.1/69.7/70.4/65.9); a raised bar decaying "
     "with e-folding 6/12/24/48 h instead -> 60.7/61.5/60.7/57.8 (target 68.7/68.7/70.5/67.0); at 24 h, "
     "ratios 0.7/0.85/1/1.1/1.2/1.5/2 -> 62.8/63.8/62.4/64.6/64.8/63.8/63.9 (target 69.0/69.2/69.7/69.7/69.7/"
     "70.2/70.6); one alert a day whatever its size (ratio 100) -> 54.8 (70.8)",
-    "then the daily-peak memory, 28 days until now, at 24 h and ratio 1.2: 7/14/28/42 days -> held-out "
-    "63.3/65.6/64.8/64.3 (target 72.7/73.7/69.7/74.5); 14 days without the aftershock rule: 62.2 (71.9)",
-    "then, with 14 days, ratios 1/1.1/1.2/1.3/1.5/2 -> held-out 63.4/65.5/65.6/66.3/64.6/64.9 (target "
-    "73.7/73.7/73.7/73.8/74.5/74.6); at 1.3, windows 6/12/24/48 h -> 62.4/63.2/66.3/64.2 (target "
-    "72.8/73.1/73.8/70.7) and memories 7/14/21/28 days -> 63.7/66.3/64.1/65.4 (target 72.8/73.8/73.8/69.8): "
-    "14 days, 24 h, 1.3 is the current design, scored below. One window moves the 7-file total by about 4 "
-    "points: the 28-day memory misses one AMZN window (69.8), so the margin over 70 is that one window",
+    "the generic preset's daily-peak memory, 28 days until then: with the rule (24 h, ratio 1.2), 7/14/28/42 "
+    "days -> held-out 63.3/65.6/64.8/64.3 (target 72.7/73.7/69.7/74.5); without it, 7/14/21/28/42 days -> "
+    "58.8/62.2/59.5/60.4/59.0 (target 70.3/71.9/72.4/68.5/73.1); with 14 days, ratios 1/1.1/1.2/1.3/1.5/2 -> "
+    "63.4/65.5/65.6/66.3/64.6/64.9 (target 73.7/73.7/73.7/73.8/74.5/74.6), and at 1.3, windows 6/12/24/48 h -> "
+    "62.4/63.2/66.3/64.2 (target 72.8/73.1/73.8/70.7): held-out chose 14 days with the rule at 24 h and 1.3, "
+    "73.8 (held-out 66.3)",
+    "then 14 NAB series no choice had used were copied (bench/data/nab-unseen, 26 windows) and scored: the "
+    "design before the two changes 43.9, with both 37.6; 14 days alone 44.4, the rule with 28 days 37.3. The "
+    "rule misses 3 of the 26 windows there, each an event within a day of an earlier alert, true or false "
+    "(speed_t4013, grok_asg_anomaly, ec2_cpu_53ea38); its held-out gain came from tweet bursts. Pooled over "
+    "the 104 windows of all three sets it is a wash (60.9 with, 60.1 without; one window is about 1 point "
+    "there), and it hides a real second incident from on-call, so it was dropped. The current design, scored "
+    "below, is the "
+    "fortnight of peaks alone: 71.9 (held-out 62.2, unseen 44.4). That choice looked at the unseen set, so "
+    "its figure is no longer blind either",
 ]
 
 

@@ -142,10 +142,10 @@ def test_min_volume_a_10x_rise_from_0_2_to_2_reports_raises_nothing():
 
 
 def test_min_volume_is_the_gate_that_holds_without_the_poisson_model():
-    """Without the count model, the daily-peak yardstick and the aftershock rule, 0.2 -> 2 is many sigmas:
-    only min_volume keeps it quiet."""
+    """Without the count model and without the daily-peak yardstick, 0.2 -> 2 is many sigmas: only
+    min_volume keeps it quiet."""
     series = _quiet_then_10x()
-    measurement = DetectorConfig.generic(count_data=False, peak_return_days=0, aftershock_window=timedelta(0))
+    measurement = DetectorConfig.generic(count_data=False, peak_return_days=0)
     assert run(series, measurement)[-1].level is Level.CONFIRMED
     assert all(d.level is Level.NONE for d in run(series, replace(measurement, min_volume=10.0)))
 
@@ -196,10 +196,9 @@ def test_everyday_bursts_stop_alerting_once_the_daily_peaks_are_known_and_an_out
     series = _bursty(21, seed)
     at = len(series) - 100
     series[at] = (series[at][0], series[at][1] * 40)  # a 40x spike on day 21: the anomaly
-    fixed = run(series, DetectorConfig.generic(peak_return_days=0, aftershock_window=timedelta(0)))
+    fixed = run(series, DetectorConfig.generic(peak_return_days=0))
     yardstick = run(series, DetectorConfig.generic(peak_return_days=30))
-    # Weeks 2 and 3: a fixed 4-sigma bar (no yardstick, no aftershock rule) alerts on the everyday bursts; a
-    # once-a-month bar on a few at most.
+    # Weeks 2 and 3: a fixed 4-sigma bar alerts on the everyday bursts; a once-a-month bar on a few at most.
     assert len(_alerts_after(fixed, 7)) >= 20
     assert len(_alerts_after(yardstick, 7)) <= 3
     assert yardstick[at].alert and fixed[at].alert
@@ -242,7 +241,7 @@ def test_before_three_days_of_peaks_only_a_record_is_anomalous():
     start = datetime(2024, 1, 1, tzinfo=UTC)
     rows = [(start + i * FIVE_MINUTES, 100.0 + rng.gauss(0.0, 2.0)) for i in range(3 * 288)]
     rows[288 + 100] = (rows[288 + 100][0], 160.0)  # day 2: a 30-sigma spike, the record
-    detector = CrowdDetector(DetectorConfig.generic(aftershock_window=timedelta(0)))  # the record rule alone
+    detector = CrowdDetector(DetectorConfig.generic())
     detections = [detector.update(t, v) for t, v in rows[:2 * 288]]
     assert detections[288 + 100].alert  # judged against the 4-sigma floor: no day's peak is known yet
     assert detector.threshold == 4.0
@@ -252,43 +251,9 @@ def test_before_three_days_of_peaks_only_a_record_is_anomalous():
     assert later.alert
 
 
-def _quiet_with_spikes(spikes: dict[timedelta, float]) -> list[tuple[datetime, float]]:
-    """Six days of 100 +- N(0, 2) every 5 minutes, with `spikes` (offset from the start of day 5: value)."""
-    import random
-
-    rng = random.Random(8)
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    rows = {start + i * FIVE_MINUTES: 100.0 + rng.gauss(0.0, 2.0) for i in range(6 * 288)}
-    for offset, value in spikes.items():
-        rows[start + timedelta(days=4) + offset] = value
-    return sorted(rows.items())
-
-
-def test_an_aftershock_within_a_day_of_an_alert_pages_again_only_if_it_is_bigger():
-    """Generic preset: after a 30-sigma alert, a 25-sigma spike 6 hours later is the same incident (no new
-    alert); a 45-sigma one (above 1.3 x 30) is news; and a day after the last alert a 25-sigma spike alerts
-    again. A restored detector remembers the alert it is counting aftershocks from."""
-    first, after, bigger, next_day = timedelta(hours=2), timedelta(hours=8), timedelta(hours=10), timedelta(hours=35)
-    series = _quiet_with_spikes({first: 160.0, after: 150.0, bigger: 190.0, next_day: 150.0})
-    at = {t: i for i, (t, _) in enumerate(series)}
-    day5 = datetime(2024, 1, 5, tzinfo=UTC)
-    detections = run(series, DetectorConfig.generic())
-    assert [d.timestamp for d in _alerts_after(detections, 0)] == [day5 + first, day5 + bigger, day5 + next_day]
-    assert detections[at[day5 + after]].anomaly_score < 0.5  # the score follows the raised bar
-    without = run(series, DetectorConfig.generic(aftershock_window=timedelta(0)))
-    assert without[at[day5 + after]].alert  # the rule, not the daily-peak bar, is what kept it quiet
-
-    detector = CrowdDetector(DetectorConfig.generic())
-    cut = at[day5 + first] + 12  # an hour after the first alert
-    for t, v in series[:cut]:
-        detector.update(t, v)
-    restored = CrowdDetector.from_state(json.loads(json.dumps(detector.to_state())), DetectorConfig.generic())
-    assert [restored.update(t, v) for t, v in series[cut:]] == detections[cut:]
-
-
 def test_reports_announce_a_relapse_of_an_outage_even_when_it_is_smaller():
-    """Report preset: no aftershock rule. WhatsApp Italy 2022, then a relapse at a quarter of its rate five
-    hours after the fix: a new flood of calls, so a second alert."""
+    """WhatsApp Italy 2022, then a relapse at a quarter of its rate five hours after the fix: a new flood of
+    calls, so a second alert, although it is smaller than the outage the detector has just seen."""
     relapse_onset = WHATSAPP_ITALY_2022.fix + timedelta(hours=5)
     relapse = replace(WHATSAPP_ITALY_2022, onset=relapse_onset, rate=WHATSAPP_ITALY_2022.rate / 4,
                       fix=relapse_onset + timedelta(hours=1))
@@ -297,7 +262,20 @@ def test_reports_announce_a_relapse_of_an_outage_even_when_it_is_smaller():
     assert len(onsets) == 2
     assert WHATSAPP_ITALY_2022.onset <= onsets[0] <= WHATSAPP_ITALY_2022.onset + timedelta(minutes=45)
     assert relapse_onset <= onsets[1] <= relapse_onset + timedelta(minutes=45)
-    assert DetectorConfig().aftershock_window == timedelta(0)
+
+
+def test_the_generic_preset_keeps_a_fortnight_of_daily_peaks():
+    """Reports fit their once-a-month bar to four weeks of daily peaks; a generic metric to two, so its bar
+    follows a series that turns calmer or burstier within a fortnight."""
+    bursty, calm = _bursty(35, seed=2), _bursty(35, seed=2, bursts_per_day=0)
+    series = bursty[:21 * 288] + calm[21 * 288:]  # three weeks of everyday bursts, then two calm weeks
+    generic, month = CrowdDetector(DetectorConfig.generic()), CrowdDetector(DetectorConfig.generic(
+        peak_history_days=28))
+    for t, v in series:
+        generic.update(t, v)
+        month.update(t, v)
+    assert len(generic.to_state()["peaks"]) == 14 and len(month.to_state()["peaks"]) == 28
+    assert generic.threshold < month.threshold
 
 
 def _persistent(days: int, phi: float, seed: int) -> list[tuple[datetime, float]]:
@@ -394,10 +372,6 @@ def test_config_validation():
         DetectorConfig(peak_return_days=0.5)  # a day's peak is exceeded every day: no yardstick
     with pytest.raises(ValueError):
         DetectorConfig(peak_min_days=40, peak_history_days=28)
-    with pytest.raises(ValueError):
-        DetectorConfig(aftershock_window=timedelta(hours=-1))
-    with pytest.raises(ValueError):
-        DetectorConfig(aftershock_ratio=0.0)
     assert DetectorConfig(peak_return_days=0).peak_return_days == 0  # off
     assert DetectorConfig.from_dict(DetectorConfig.generic().to_dict()) == DetectorConfig.generic()
 
@@ -435,7 +409,7 @@ def test_a_state_from_before_the_daily_peaks_loads_and_starts_collecting_them():
     detector = CrowdDetector()
     for t, v in ordinary_traffic(WEEK_START, 3, seed=1):
         detector.update(t, v)
-    old = {k: v for k, v in detector.to_state().items() if k not in ("peaks", "day", "day_peak", "shock")}
+    old = {k: v for k, v in detector.to_state().items() if k not in ("peaks", "day", "day_peak")}
     restored = CrowdDetector.from_state(json.loads(json.dumps(old)))
     assert restored.to_state()["peaks"] == [] and restored.threshold == DetectorConfig().threshold
     for t, v in ordinary_traffic(WEEK_START + timedelta(days=3), 2, seed=2):

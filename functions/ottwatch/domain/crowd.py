@@ -33,8 +33,6 @@ How one interval is judged (`CrowdDetector.update`):
    bursts) gets the bar its own bursts set, instead of an alert a day.
    Before three peaks exist, the bar is the highest complete day's peak (only a record is anomalous).
    Median and MAD ignore the few outage days among the peaks, so outages do not lift the bar.
-   Aftershocks (generic preset only): for `aftershock_window` after an alert, a new one needs
-   `aftershock_ratio` x that alert's peak z, so an incident's after-effects do not page again.
 4. **Anomalous interval** = warm-up done, z >= the bar in the watched `direction`, the value at least
    `min_volume` and at least `min_ratio` x expected. `anomaly_score` = 1 - 2^-(z/bar)^2 on those
    intervals (0.5 exactly at the bar, about 0.94 at twice it), 0 where a gate fails; so
@@ -142,13 +140,6 @@ class DetectorConfig:
     # month of days; the generic preset keeps a fortnight. `peak_min_days`: the fewest days before a fit.
     peak_history_days: int = 28
     peak_min_days: int = 3
-    # Aftershocks: for `aftershock_window` after an alert's last CONFIRMED interval, a new alert needs a z of
-    # at least `aftershock_ratio` x the peak z of that alert; a larger event still alerts at once. Off (0) for
-    # reports: a relapse of a WhatsApp outage hours later is a new flood of calls and must be announced even if
-    # it is smaller. On in the generic preset (a day, 1.3), where the after-effects of an incident (recovery
-    # bursts, retries, follow-up news) belong to the incident already alerted.
-    aftershock_window: timedelta = timedelta(0)
-    aftershock_ratio: float = 1.0
 
     # -- levels ---------------------------------------------------------------------------------------
     # Consecutive anomalous intervals before CONFIRMED ("for long enough"). 2 x 15 min: one stray bucket
@@ -208,8 +199,6 @@ class DetectorConfig:
             raise ValueError("peak_return_days must be 0 (off) or more than 1 day")
         if self.peak_history_days < 1 or not 1 <= self.peak_min_days <= self.peak_history_days:
             raise ValueError("need 1 <= peak_min_days <= peak_history_days")
-        if self.aftershock_window < timedelta(0) or self.aftershock_ratio <= 0:
-            raise ValueError("need aftershock_window >= 0 and aftershock_ratio > 0")
 
     @classmethod
     def generic(cls, **changes) -> DetectorConfig:
@@ -218,14 +207,12 @@ class DetectorConfig:
         one 5-minute row is an event in a metric; for crowd reports a lone bucket can be a spam burst, so the
         report preset waits for two). The bar is the ordinary daily peak of a fortnight, not of a month: an
         alert a fortnight on an ordinary metric is what on-call lives with, and on the 26 held-out NAB series
-        14 days scored best of 7/10/14/21/30/60. The peaks of a fortnight make the yardstick, the memory of
-        the time-of-day profile, so it follows a metric that turns burstier or calmer within two weeks (7/14/
-        21/28/42 days tried on held-out). For a day after an alert, only an event 1.3x its peak alerts again
-        (aftershocks; windows 6/12/24/48 h and ratios 1/1.1/1.2/1.3/1.5/2 tried on held-out).
+        14 days scored best of 7/10/14/21/30/60. The yardstick is the daily peaks of a fortnight, the memory of
+        the time-of-day profile, so it follows a metric that turns burstier or calmer within two weeks: of
+        7/14/21/28/42 days, 14 scored best on held-out (and, checked afterwards, on the unseen NAB series).
         bench/nab_score.py lists the runs."""
         base = dict(min_volume=0.0, min_ratio=1.0, clear_ratio=1.0, count_data=None, direction=Direction.BOTH,
-                    min_duration=1, peak_return_days=14.0, peak_history_days=14, aftershock_window=timedelta(days=1),
-                    aftershock_ratio=1.3)
+                    min_duration=1, peak_return_days=14.0, peak_history_days=14)
         return cls(**{**base, **changes})
 
     def to_dict(self) -> dict:
@@ -324,9 +311,6 @@ class CrowdDetector:
         self._peaks: list[float] = []  # surprise (z) of each complete day's largest interval, oldest first
         self._day: int | None = None  # ordinal of the UTC day being watched
         self._day_peak: float | None = None  # its largest z so far
-        self._shock_peak = 0.0  # peak z of the latest CONFIRMED episode (see DetectorConfig.aftershock_window)
-        self._shock_last: datetime | None = None  # its latest CONFIRMED interval
-        self._shock_open = False  # whether that episode is still CONFIRMED
         self._bar: float | None = None  # `threshold` fitted to `_peaks`; None until needed after a change
 
     # -- public -----------------------------------------------------------------------------------------
@@ -403,9 +387,6 @@ class CrowdDetector:
 
         self._roll_day(t)
         threshold = self.threshold
-        if (self._level is not Level.CONFIRMED and self._shock_last is not None
-                and t - self._shock_last < cfg.aftershock_window):
-            threshold = max(threshold, cfg.aftershock_ratio * self._shock_peak)  # an aftershock of that alert
         gates = ready and self._volume_ok(value, expected) and self._ratio_ok(value, expected, rising,
                                                                                 cfg.min_ratio)
         anomalous = gates and z_dir >= threshold
@@ -430,12 +411,6 @@ class CrowdDetector:
         else:
             self._run = 0
             self._level = Level.NONE
-
-        if self._level is Level.CONFIRMED:  # the alert's peak z and its last interval, for aftershocks
-            self._shock_peak = max(self._shock_peak, z_dir) if self._shock_open else z_dir
-            self._shock_last, self._shock_open = t, True
-        else:
-            self._shock_open = False
 
         # Learning: winsorised, so an anomaly moves the baseline little; unclipped once an episode has
         # lasted so long it is the new normal, or during warm-up (no trustworthy spread to clip with).
@@ -474,8 +449,6 @@ class CrowdDetector:
             "peaks": list(self._peaks),
             "day": self._day,
             "day_peak": self._day_peak,
-            "shock": [self._shock_peak, self._shock_last.isoformat() if self._shock_last else None,
-                      self._shock_open],
         }
 
     @classmethod
@@ -503,10 +476,7 @@ class CrowdDetector:
             det._peaks = [float(x) for x in state.get("peaks", [])][-det.config.peak_history_days:]
             det._day = int(state["day"]) if state.get("day") is not None else None
             det._day_peak = float(state["day_peak"]) if state.get("day_peak") is not None else None
-            peak, last, is_open = state.get("shock", (0.0, None, False))
-            det._shock_peak, det._shock_open = float(peak), bool(is_open)
-            det._shock_last = datetime.fromisoformat(last) if last else None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError) as exc:
             raise ValueError(f"detector state: malformed ({exc})") from None
         return det
 
