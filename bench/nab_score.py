@@ -16,10 +16,11 @@ normalises them the same way, so it is the like-for-like comparison; the full-co
 `--data bench/data/nab-heldout` scores 26 other NAB series (see its PROVENANCE.md), where the design changes
 listed in `VARIANTS_TRIED` were checked before being kept; their labels are another labelling round, so the
 file-for-file published comparison is printed for the 7 v1.1-labelled files only. Choosing on held-out makes
-its score optimistic too, so `--data bench/data/nab-unseen` scores NAB series that no choice was made on
-(copied after the design was frozen; its PROVENANCE.md says when and what was scored there).
+its score optimistic too, so `--data bench/data/nab-unseen` scores 14 NAB series copied after a design was
+chosen (its PROVENANCE.md says what was scored there and the one choice it then took part in), and `--data bench/data/nab-blind` 8 artificial series, 5 of them without anomalies, scored once with
+the final design and never used for a choice.
 
-Usage: .venv/bin/python bench/nab_score.py [--data bench/data/nab | bench/data/nab-heldout | bench/data/nab-unseen]
+Usage: .venv/bin/python bench/nab_score.py [--data bench/data/nab | ...-heldout | ...-unseen | ...-blind]
 """
 
 from __future__ import annotations
@@ -167,6 +168,12 @@ def two_column(path: Path, scratch: Path) -> Path:
     return copy
 
 
+def shown(scores: list[FileScore]) -> str:
+    """The normalised score, or n/a where there is no window to score (NAB's no-anomaly series: only their
+    false positives count, in the raw score and in the totals of a set that has windows)."""
+    return f"{normalized(scores):7.1f}" if sum(s.windows for s in scores) else f"{'n/a':>7}"
+
+
 def ours(path: Path, config: DetectorConfig | None = None) -> list[bool]:
     out = io.StringIO()
     with tempfile.TemporaryDirectory() as scratch:
@@ -245,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def cell(s: FileScore) -> str:
         hit = sum(1 for d in s.detected if d is not None)
-        return f"{normalized([s]):7.1f} {s.score:7.2f} {hit:>2}/{s.windows:<2} {s.fp_rows:>5}"
+        return f"{shown([s])} {s.score:7.2f} {hit:>2}/{s.windows:<2} {s.fp_rows:>5}"
 
     head = f"{'score raw   TP/win FProws':>26}"
     print("NAB standard profile (A_TP 1, A_FP 0.11, A_FN 1), probation 15 % (<= 750 rows), scored from `alert`")
@@ -257,10 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         sub = {who: [s for (name, _, _), s in zip(lines, results[who]) if name.startswith(category + "/")]
                for who in results}
         label = f"subtotal {category} ({len(sub['ours'])} files)"
-        print(f"{label:<58}  {normalized(sub['ours']):7.1f}{'':19}  {normalized(sub['baseline']):7.1f}")
+        print(f"{label:<58}  {shown(sub['ours'])}{'':19}  {shown(sub['baseline'])}")
     total_rows = sum(r for _, r, _ in lines)
     print(f"{f'TOTAL ({len(names)} files, summed then normalised)':<52}{total_rows:>6}  "
-          f"{normalized(results['ours']):7.1f}{'':19}  {normalized(results['baseline']):7.1f}")
+          f"{shown(results['ours'])}{'':19}  {shown(results['baseline'])}")
     print("  (score = normalised per file and in total; raw = NAB raw score; TP/win = windows detected;")
     print("   FProws = alerts outside every window after the probation)")
     print()
@@ -268,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, scores in other.items():
         if not scores:
             continue
-        print(f"  {label:<56}{normalized(scores):7.1f}  ({sum(s.fp_rows for s in scores)} FP rows)")
+        print(f"  {label:<56}{shown(scores)}  ({sum(s.fp_rows for s in scores)} FP rows)")
     print()
     print("median detection delay from window start (first alert in each detected window):")
     print(f"  ours:     {median_delay(delay['ours'])}")
