@@ -205,12 +205,12 @@ class DetectorConfig:
         """Any metric (not report counts): no volume or ratio gate, the count model only while the values are
         whole numbers, rises and drops, and one interval above the bar is enough (a latency spike or a burst of
         one 5-minute row is an event in a metric; for crowd reports a lone bucket can be a spam burst, so the
-        report preset waits for two). The bar is the ordinary daily peak of a fortnight, not of a month: an
-        alert a fortnight on an ordinary metric is what on-call lives with, and on the 26 held-out NAB series
-        14 days scored best of 7/10/14/21/30/60. The yardstick is the daily peaks of a fortnight, the memory of
-        the time-of-day profile, so it follows a metric that turns burstier or calmer within two weeks: of
-        7/14/21/28/42 days, 14 scored best on held-out (and, checked afterwards, on the unseen NAB series).
-        bench/nab_score.py lists the runs."""
+        report preset waits for two). The bar is the daily peak an ordinary day exceeds once a fortnight, not
+        once a month: an alert a fortnight on an ordinary metric is what on-call lives with (of return periods
+        7/10/14/21/30/60 days, 14 scored best on the 26 held-out NAB series). It is fitted to the daily peaks of
+        the last two weeks, not four (the memory of the time-of-day profile), so it follows a metric that turns
+        burstier or calmer within a fortnight (of 7/14/21/28/42 days, 14 scored best on held-out and, checked
+        afterwards, on the unseen series). bench/nab_score.py lists the runs."""
         base = dict(min_volume=0.0, min_ratio=1.0, clear_ratio=1.0, count_data=None, direction=Direction.BOTH,
                     min_duration=1, peak_return_days=14.0, peak_history_days=14)
         return cls(**{**base, **changes})
